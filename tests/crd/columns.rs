@@ -1,0 +1,101 @@
+//! `kubectl get acd` shows the contract's columns, each reading the field it names.
+
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+use crate::{appconfig_deployment_crd, samples};
+
+/// The columns `kubectl get acd` prints after NAME, and `-o wide` adds.
+pub const COLUMNS: [&str; 7] = [
+    "Desired", "Served", "State", "Percent", "Ready", "Reason", "Age",
+];
+pub const WIDE_COLUMNS: [&str; 5] = [
+    "Application",
+    "Environment",
+    "Profile",
+    "Deployment",
+    "Message",
+];
+
+/// What each column shows for the contract's example once version 7 is served (Age aside: it
+/// is relative to now).
+pub fn expected_cells() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("Desired", "7"),
+        ("Served", "7"),
+        ("State", "COMPLETE"),
+        ("Percent", "100"),
+        ("Ready", "True"),
+        ("Reason", "Deployed"),
+        ("Application", "checkout"),
+        ("Environment", "production"),
+        ("Profile", "feature-flags"),
+        ("Deployment", "12"),
+        ("Message", "Deployment 12 of version 7 is complete"),
+    ]
+}
+
+/// A cell as kubectl prints it.
+pub fn cell_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| f.to_string()),
+        other => other.to_string(),
+    }
+}
+
+#[test]
+fn kubectl_get_shows_the_contracts_columns() {
+    let crd = appconfig_deployment_crd();
+    let columns = crd.spec.versions[0]
+        .additional_printer_columns
+        .clone()
+        .unwrap();
+    let default: Vec<&str> = columns
+        .iter()
+        .filter(|c| c.priority.unwrap_or(0) == 0)
+        .map(|c| c.name.as_str())
+        .collect();
+    let wide: Vec<&str> = columns
+        .iter()
+        .filter(|c| c.priority.unwrap_or(0) > 0)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(default, COLUMNS);
+    assert_eq!(wide, WIDE_COLUMNS);
+}
+
+#[test]
+fn columns_read_the_fields_they_name() {
+    let crd = appconfig_deployment_crd();
+    let mut object = samples::contract_example();
+    object["metadata"]["creationTimestamp"] = "2026-11-21T09:59:00Z".into();
+    object["status"] = samples::deployed_status();
+    let mut expected = expected_cells();
+    expected.push(("Age", "2026-11-21T09:59:00Z"));
+
+    for column in crd.spec.versions[0]
+        .additional_printer_columns
+        .as_ref()
+        .unwrap()
+    {
+        let path = JsonPath::parse(&format!("${}", column.json_path)).unwrap_or_else(|e| {
+            panic!(
+                "column {}: bad JSONPath {}: {e}",
+                column.name, column.json_path
+            )
+        });
+        let found = path.query(&object).all();
+        let [value] = found.as_slice() else {
+            panic!(
+                "column {} ({}) finds {found:?}",
+                column.name, column.json_path
+            )
+        };
+        let (_, wanted) = expected
+            .iter()
+            .find(|(name, _)| *name == column.name)
+            .unwrap();
+        assert_eq!(cell_text(value), *wanted, "column {}", column.name);
+    }
+}
