@@ -3,6 +3,10 @@
 //!
 //! - [`api`]: the custom resources (`AppConfigDeployment`) and their CRDs.
 //! - [`cli`]: the command line.
+//! - [`emulator`]: a local, wire-compatible AWS AppConfig for tests and local development.
+//! - [`logging`]: structured logs.
 
 pub mod api;
 pub mod cli;
+pub mod emulator;
+pub mod logging;

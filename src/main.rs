@@ -5,13 +5,16 @@ use std::{
 
 use appconfig_operator::{
     api::crds,
-    cli::{Cli, Command, CrdArgs},
+    cli::{Cli, Command, CrdArgs, EmulatorArgs},
+    emulator::{Emulator, EmulatorConfig, Settings},
+    logging,
 };
 use clap::Parser;
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Crd(args) => crd(args),
+        Command::Emulator(args) => emulator(args),
     }
 }
 
@@ -28,6 +31,71 @@ fn crd(args: CrdArgs) -> ExitCode {
             })
             .map_err(|e| e.to_string()),
     };
+    exit(result)
+}
+
+fn emulator(args: EmulatorArgs) -> ExitCode {
+    if let Err(message) = logging::init(args.log_format, &args.log_level) {
+        return exit(Err(message));
+    }
+    let config = EmulatorConfig {
+        listen: args.listen,
+        time_scale: args.time_scale,
+        settings: Settings {
+            region: args.region,
+            account_id: args.account_id,
+            environment_state_style: args.environment_state_style.into(),
+            step_schedule: args.step_schedule.into(),
+            ..Settings::default()
+        },
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return exit(Err(format!("cannot start the async runtime: {e}"))),
+    };
+    exit(runtime.block_on(serve_emulator(config)))
+}
+
+async fn serve_emulator(config: EmulatorConfig) -> Result<(), String> {
+    let listen = config.listen;
+    let time_scale = config.time_scale;
+    let emulator = Emulator::start(config)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    tracing::info!(
+        address = %emulator.address(),
+        endpoint_url = emulator.endpoint_url(),
+        time_scale,
+        "AppConfig emulator listening; set AWS_ENDPOINT_URL_APPCONFIG and AWS_ENDPOINT_URL_APPCONFIGDATA to the endpoint URL"
+    );
+    shutdown_signal().await;
+    tracing::info!("stopping: finishing requests in flight");
+    emulator
+        .shutdown()
+        .await
+        .map_err(|e| format!("the emulator stopped with an error: {e}"))?;
+    tracing::info!("AppConfig emulator stopped");
+    Ok(())
+}
+
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing a SIGTERM handler succeeds on Unix");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+fn exit(result: Result<(), String>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

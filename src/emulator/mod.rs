@@ -1,0 +1,26 @@
+//! A local AWS AppConfig: the control plane (2019-10-09) and the AppConfig Data API
+//! (2021-11-11) on one port, wire-compatible with the official SDKs, with deployments that
+//! progress on an emulated clock.
+//!
+//! - [`state`]: the pure state core, one method per AWS operation;
+//! - [`deployment`] and [`schedule`]: the deployment state machine and its timetable;
+//! - `http`: restJson1 routing and encoding, and the `/_emulator/` endpoints;
+//! - [`Emulator`]: the server, started in-process or by `appconfig-operator emulator`.
+
+mod clock;
+mod control;
+pub mod deployment;
+pub mod error;
+mod faults;
+mod http;
+mod page;
+pub mod schedule;
+mod server;
+pub mod state;
+mod validate;
+
+pub use control::Control;
+pub use faults::Fault;
+pub use schedule::StepSchedule;
+pub use server::{Emulator, EmulatorConfig};
+pub use state::{AlarmState, EnvironmentStateStyle, Quotas, Settings};

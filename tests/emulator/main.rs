@@ -1,0 +1,9 @@
+//! Conformance of the AppConfig emulator, driven over HTTP through the official
+//! `aws-sdk-appconfig` and `aws-sdk-appconfigdata` clients.
+
+mod clients;
+mod control_plane;
+mod data_plane;
+mod deployments;
+mod harness;
+mod process;
