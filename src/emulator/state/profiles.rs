@@ -115,30 +115,28 @@ impl Profile {
                 .find(|v| v.label.as_deref() == Some(version)),
         };
         // UNCONFIRMED error type for an unknown version; 404 names what is missing.
-        found.cloned().ok_or_else(|| {
-            ApiError::not_found(
-                "HostedConfigurationVersion",
-                format!(
-                    "Hosted configuration version {version} could not be found for configuration profile {}.",
-                    self.id
-                ),
-            )
-        })
+        found
+            .cloned()
+            .ok_or_else(|| self.version_not_found(version))
+    }
+
+    fn version_not_found(&self, version: &str) -> ApiError {
+        ApiError::not_found(
+            "HostedConfigurationVersion",
+            format!(
+                "Hosted configuration version {version} could not be found for configuration profile {}.",
+                self.id
+            ),
+        )
     }
 
     fn version(&self, number: &str) -> Result<&Arc<HostedVersion>, ApiError> {
         let parsed: i32 = number.parse().map_err(|_| {
             ApiError::bad_request(format!("Version number '{number}' is not an integer"))
         })?;
-        self.versions.get(&parsed).ok_or_else(|| {
-            ApiError::not_found(
-                "HostedConfigurationVersion",
-                format!(
-                    "Hosted configuration version {number} could not be found for configuration profile {}.",
-                    self.id
-                ),
-            )
-        })
+        self.versions
+            .get(&parsed)
+            .ok_or_else(|| self.version_not_found(number))
     }
 }
 
