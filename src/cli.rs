@@ -1,6 +1,6 @@
 //! The `appconfig-operator` command line.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -20,6 +20,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the operator: watch AppConfigDeployment resources and converge AWS AppConfig on the
+    /// version each declares.
+    ///
+    /// Every flag can also be set with an environment variable APPCONFIG_OPERATOR_<FLAG>
+    /// (for example APPCONFIG_OPERATOR_POLL_INTERVAL=5s). Kubernetes access comes from the
+    /// in-cluster service account or KUBECONFIG; AWS credentials, region and endpoint from the
+    /// standard chain (AWS_REGION, AWS_ENDPOINT_URL_APPCONFIG, profiles, IRSA, EKS Pod Identity).
+    /// Stops on SIGTERM or SIGINT after finishing the reconciles in flight.
+    Run(RunArgs),
     /// Print the operator's CustomResourceDefinitions as YAML.
     ///
     /// Install them with `appconfig-operator crd | kubectl apply --server-side -f -`.
@@ -31,6 +40,89 @@ pub enum Command {
     /// clock; /_emulator/ endpoints move the clock, set alarms, inject faults and count calls.
     /// Stops on SIGTERM or SIGINT.
     Emulator(EmulatorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Watch only this namespace. Default: all namespaces.
+    #[arg(long, value_name = "NAMESPACE", env = "APPCONFIG_OPERATOR_NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Reconcile only resources matching this label selector (`shard=a`), to split resources
+    /// across several operators.
+    #[arg(
+        long,
+        value_name = "SELECTOR",
+        env = "APPCONFIG_OPERATOR_LABEL_SELECTOR"
+    )]
+    pub label_selector: Option<String>,
+
+    /// AWS region for resources that do not set spec.region. Default: the standard chain
+    /// (AWS_REGION, profile).
+    #[arg(long, value_name = "REGION", env = "APPCONFIG_OPERATOR_REGION")]
+    pub region: Option<String>,
+
+    /// Send AppConfig calls to this URL instead of AWS (for example an
+    /// `appconfig-operator emulator`). AWS_ENDPOINT_URL_APPCONFIG works too.
+    #[arg(long, value_name = "URL", env = "APPCONFIG_OPERATOR_AWS_ENDPOINT_URL")]
+    pub aws_endpoint_url: Option<String>,
+
+    /// How often an in-progress deployment is read (GetDeployment).
+    #[arg(long, value_name = "DURATION", default_value = "15s", env = "APPCONFIG_OPERATOR_POLL_INTERVAL", value_parser = duration)]
+    pub poll_interval: Duration,
+
+    /// How often a settled resource is checked for drift (someone deployed or reverted by hand).
+    #[arg(long, value_name = "DURATION", default_value = "10m", env = "APPCONFIG_OPERATOR_RESYNC_INTERVAL", value_parser = duration)]
+    pub resync_interval: Duration,
+
+    /// AppConfig event log entries kept in each resource's status.
+    #[arg(long, value_name = "N", default_value_t = 10, env = "APPCONFIG_OPERATOR_EVENT_LOG_LIMIT", value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub event_log_limit: u16,
+
+    /// Resources reconciled at the same time.
+    #[arg(long, value_name = "N", default_value_t = 16, env = "APPCONFIG_OPERATOR_CONCURRENCY", value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+
+    /// Start an AppConfig emulator in this process and send every AppConfig call to it: a
+    /// try-out without an AWS account. Nothing reaches AWS.
+    #[arg(
+        long,
+        env = "APPCONFIG_OPERATOR_EMBEDDED_EMULATOR",
+        conflicts_with = "aws_endpoint_url"
+    )]
+    pub embedded_emulator: bool,
+
+    /// Where the embedded emulator listens, for the AWS CLI to create applications in it.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:4566",
+        env = "APPCONFIG_OPERATOR_EMBEDDED_EMULATOR_LISTEN"
+    )]
+    pub embedded_emulator_listen: SocketAddr,
+
+    /// Name of this operator instance in Kubernetes Events. Default: the POD_NAME variable,
+    /// else the host name.
+    #[arg(long, value_name = "NAME", env = "APPCONFIG_OPERATOR_INSTANCE")]
+    pub instance: Option<String>,
+
+    /// Log format.
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        default_value = "json",
+        env = "APPCONFIG_OPERATOR_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+
+    /// Log level or filter directive (`debug`, `warn`, `appconfig_operator=debug,info`).
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        default_value = "info",
+        env = "APPCONFIG_OPERATOR_LOG_LEVEL"
+    )]
+    pub log_level: String,
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +196,15 @@ impl From<StepScheduleArg> for StepSchedule {
             StepScheduleArg::Documented => Self::Documented,
             StepScheduleArg::Observed => Self::Observed,
         }
+    }
+}
+
+/// Durations in the humantime form: `15s`, `10m`, `1h30m`, `500ms`.
+fn duration(value: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(value) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err("must be longer than zero".to_owned()),
+        Err(e) => Err(format!("{e} (write durations like 15s, 10m or 1h30m)")),
     }
 }
 

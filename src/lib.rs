@@ -7,6 +7,8 @@
 //! - [`logging`]: structured logs.
 
 pub mod api;
+pub mod aws;
 pub mod cli;
+pub mod controller;
 pub mod emulator;
 pub mod logging;

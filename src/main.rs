@@ -5,7 +5,9 @@ use std::{
 
 use appconfig_operator::{
     api::crds,
-    cli::{Cli, Command, CrdArgs, EmulatorArgs},
+    aws::{AppConfigClients, AwsSettings},
+    cli::{Cli, Command, CrdArgs, EmulatorArgs, RunArgs},
+    controller,
     emulator::{Emulator, EmulatorConfig, Settings},
     logging,
 };
@@ -13,9 +15,83 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Run(args) => run(args),
         Command::Crd(args) => crd(args),
         Command::Emulator(args) => emulator(args),
     }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    if let Err(message) = logging::init(args.log_format, &args.log_level) {
+        return exit(Err(message));
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return exit(Err(format!("cannot start the async runtime: {e}"))),
+    };
+    exit(runtime.block_on(run_operator(args)))
+}
+
+async fn run_operator(args: RunArgs) -> Result<(), String> {
+    let embedded = if args.embedded_emulator {
+        let config = EmulatorConfig {
+            listen: args.embedded_emulator_listen,
+            ..EmulatorConfig::default()
+        };
+        let emulator = Emulator::start(config).await.map_err(|e| {
+            format!(
+                "cannot start the embedded emulator on {}: {e} (choose another address with --embedded-emulator-listen)",
+                args.embedded_emulator_listen
+            )
+        })?;
+        tracing::warn!(
+            endpoint_url = emulator.endpoint_url(),
+            "EMBEDDED EMULATOR: this operator is NOT talking to AWS. Every AppConfig call goes to an in-process emulator whose state is lost when the operator stops. Create applications in it with AWS_ENDPOINT_URL_APPCONFIG set to the endpoint URL"
+        );
+        Some(emulator)
+    } else {
+        None
+    };
+    let aws = AppConfigClients::load(&AwsSettings {
+        region: args.region.clone(),
+        endpoint_url: embedded
+            .as_ref()
+            .map(Emulator::endpoint_url)
+            .or(args.aws_endpoint_url.clone()),
+        emulated: embedded.is_some(),
+    })
+    .await;
+    if aws.default_region().is_none() {
+        tracing::warn!(
+            "no AWS region configured: set --region or AWS_REGION, or spec.region on every resource"
+        );
+    }
+    let client = kube::Client::try_default().await.map_err(|e| {
+        format!("cannot reach Kubernetes (in-cluster service account or KUBECONFIG): {e}")
+    })?;
+    let config = controller::Config {
+        namespace: args.namespace,
+        label_selector: args.label_selector,
+        poll_interval: args.poll_interval,
+        resync_interval: args.resync_interval,
+        event_log_limit: usize::from(args.event_log_limit),
+        concurrency: args.concurrency,
+        instance: args
+            .instance
+            .or_else(|| std::env::var("POD_NAME").ok())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| "appconfig-operator".to_owned()),
+    };
+    controller::run(client, aws, config, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(emulator) = embedded {
+        emulator
+            .shutdown()
+            .await
+            .map_err(|e| format!("the embedded emulator stopped with an error: {e}"))?;
+    }
+    Ok(())
 }
 
 fn crd(args: CrdArgs) -> ExitCode {

@@ -4,27 +4,20 @@
 //! Each test installs `crds/` with server-side apply (as `kubectl apply --server-side -f crds/`
 //! does), works in a namespace of its own, and deletes that namespace at the end.
 
-use std::{collections::BTreeMap, fs, path::Path, time::Duration};
+use std::collections::BTreeMap;
 
 use appconfig_operator::api::v1alpha1::AppConfigDeployment;
-use k8s_openapi::{
-    api::core::v1::Namespace,
-    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-};
 use kube::{
     Api, Client, ResourceExt,
-    api::{ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams},
-    runtime::wait::{await_condition, conditions},
+    api::{ApiResource, DynamicObject, Patch, PatchParams, PostParams},
 };
 use serde_json::{Value, json};
 
 use crate::{
     cases,
     columns::{COLUMNS, WIDE_COLUMNS, cell_text, expected_cells},
-    samples,
+    real_cluster, samples,
 };
-
-const FIELD_MANAGER: &str = "appconfig-operator-tests";
 
 struct Cluster {
     client: Client,
@@ -33,23 +26,7 @@ struct Cluster {
 
 impl Cluster {
     async fn connect() -> Self {
-        assert!(
-            std::env::var_os("KUBECONFIG").is_some(),
-            "cluster tests need a cluster: set KUBECONFIG"
-        );
-        let client = Client::try_default()
-            .await
-            .expect("a client for the KUBECONFIG cluster");
-        install_crds(&client).await;
-        let namespace: Namespace = serde_json::from_value(json!({
-            "metadata": {"generateName": "appconfig-operator-crd-test-"}
-        }))
-        .unwrap();
-        let namespace = Api::<Namespace>::all(client.clone())
-            .create(&PostParams::default(), &namespace)
-            .await
-            .expect("a test namespace")
-            .name_any();
+        let (client, namespace) = real_cluster::connect("appconfig-operator-crd-test-").await;
         Self { client, namespace }
     }
 
@@ -59,35 +36,7 @@ impl Cluster {
     }
 
     async fn delete(self) {
-        Api::<Namespace>::all(self.client)
-            .delete(&self.namespace, &DeleteParams::default())
-            .await
-            .expect("the test namespace is deleted");
-    }
-}
-
-async fn install_crds(client: &Client) {
-    let api = Api::<CustomResourceDefinition>::all(client.clone());
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
-    for entry in fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let crd: CustomResourceDefinition =
-            serde_saphyr::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
-        let name = crd.name_any();
-        api.patch(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&crd),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("the API server refuses {}: {e}", path.display()));
-        tokio::time::timeout(
-            Duration::from_secs(30),
-            await_condition(api.clone(), &name, conditions::is_crd_established()),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("{name} is not Established after 30 s"))
-        .unwrap();
+        real_cluster::delete_namespace(self.client, &self.namespace).await;
     }
 }
 

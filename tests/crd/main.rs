@@ -14,6 +14,8 @@ mod cluster;
 mod columns;
 mod drift;
 mod offline_api_server;
+#[path = "../support/real_cluster.rs"]
+mod real_cluster;
 mod samples;
 mod schema;
 

@@ -1,0 +1,300 @@
+//! The AppConfig calls the operator makes, answering in [`model`](super::model) types.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_appconfig::{Client, primitives::DateTime};
+use jiff::Timestamp;
+
+use super::{
+    error::AwsError,
+    model::{Deployment, DeploymentEvent, DeploymentState, DeploymentSummary, Named, percentage},
+};
+
+/// AppConfig's largest page.
+const PAGE_SIZE: i32 = 50;
+
+/// What StartDeployment needs besides the resolved IDs.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    pub profile_id: String,
+    pub strategy_id: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub kms_key_identifier: Option<String>,
+    pub dynamic_extension_parameters: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    /// The newest deployment number the caller saw (0 when none): AppConfig refuses the start
+    /// with a ConflictException if another deployment appeared since.
+    pub latest_deployment_number: i32,
+}
+
+/// AppConfig in one region.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    client: Client,
+}
+
+/// Accessors shared by the StartDeployment, GetDeployment and StopDeployment outputs, which
+/// the SDK generates as three distinct types.
+macro_rules! deployment_from_output {
+    ($output:expr) => {{
+        let o = $output;
+        Deployment {
+            summary: DeploymentSummary {
+                number: o.deployment_number(),
+                profile_id: o.configuration_profile_id().map(str::to_owned),
+                version: o.configuration_version().unwrap_or_default().to_owned(),
+                version_label: o.version_label().map(str::to_owned),
+                state: DeploymentState::parse(o.state().map(|s| s.as_str()).unwrap_or_default()),
+                percentage_complete: o.percentage_complete().map(percentage).unwrap_or(0.0),
+            },
+            started_at: o.started_at().and_then(timestamp),
+            completed_at: o.completed_at().and_then(timestamp),
+            growth_type: o.growth_type().map(|g| g.as_str().to_owned()),
+            growth_factor: o.growth_factor().map(percentage),
+            deployment_duration_in_minutes: o.deployment_duration_in_minutes(),
+            final_bake_time_in_minutes: o.final_bake_time_in_minutes(),
+            event_log: o
+                .event_log()
+                .iter()
+                .map(|e| DeploymentEvent {
+                    event_type: e
+                        .event_type()
+                        .map(|t| t.as_str())
+                        .unwrap_or_default()
+                        .to_owned(),
+                    triggered_by: e
+                        .triggered_by()
+                        .map(|t| t.as_str())
+                        .unwrap_or_default()
+                        .to_owned(),
+                    description: e.description().unwrap_or_default().to_owned(),
+                    occurred_at: e.occurred_at().and_then(timestamp),
+                })
+                .collect(),
+        }
+    }};
+}
+
+/// Pages through a List call, collecting every item.
+macro_rules! collect_pages {
+    ($operation:literal, $request:expr, |$page:ident| $items:expr) => {{
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let $page = $request
+                .max_results(PAGE_SIZE)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::new($operation, e))?;
+            items.extend($items);
+            match $page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        items
+    }};
+}
+
+impl AppConfig {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    pub async fn list_applications(&self) -> Result<Vec<Named>, AwsError> {
+        Ok(collect_pages!(
+            "ListApplications",
+            self.client.list_applications(),
+            |page| page.items().iter().map(|a| named(a.id(), a.name(), None))
+        ))
+    }
+
+    pub async fn list_environments(&self, application: &str) -> Result<Vec<Named>, AwsError> {
+        Ok(collect_pages!(
+            "ListEnvironments",
+            self.client.list_environments().application_id(application),
+            |page| page.items().iter().map(|e| named(e.id(), e.name(), None))
+        ))
+    }
+
+    pub async fn list_configuration_profiles(
+        &self,
+        application: &str,
+    ) -> Result<Vec<Named>, AwsError> {
+        Ok(collect_pages!(
+            "ListConfigurationProfiles",
+            self.client
+                .list_configuration_profiles()
+                .application_id(application),
+            |page| page
+                .items()
+                .iter()
+                .map(|p| named(p.id(), p.name(), p.location_uri()))
+        ))
+    }
+
+    pub async fn list_deployment_strategies(&self) -> Result<Vec<Named>, AwsError> {
+        Ok(collect_pages!(
+            "ListDeploymentStrategies",
+            self.client.list_deployment_strategies(),
+            |page| page.items().iter().map(|s| named(s.id(), s.name(), None))
+        ))
+    }
+
+    /// The hosted version `version` names, by number or by label, as (number, label); `None`
+    /// when the profile has no such version. Versions are listed newest first, so a search by
+    /// number stops at the first page that goes below it.
+    pub async fn hosted_version(
+        &self,
+        application: &str,
+        profile: &str,
+        version: &str,
+    ) -> Result<Option<(i32, Option<String>)>, AwsError> {
+        let number: Option<i32> = version.parse().ok();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_hosted_configuration_versions()
+                .application_id(application)
+                .configuration_profile_id(profile)
+                .set_version_label(number.is_none().then(|| version.to_owned()))
+                .max_results(PAGE_SIZE)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::new("ListHostedConfigurationVersions", e))?;
+            let found = page.items().iter().find(|v| {
+                number.map_or(v.version_label() == Some(version), |n| {
+                    v.version_number() == n
+                })
+            });
+            if let Some(v) = found {
+                return Ok(Some((
+                    v.version_number(),
+                    v.version_label().map(str::to_owned),
+                )));
+            }
+            let passed =
+                number.is_some_and(|n| page.items().iter().any(|v| v.version_number() < n));
+            match page.next_token() {
+                Some(next) if !next.is_empty() && !passed => token = Some(next.to_owned()),
+                _ => return Ok(None),
+            }
+        }
+    }
+
+    /// One page of an environment's deployments, newest first, and the token of the next.
+    pub async fn list_deployments(
+        &self,
+        application: &str,
+        environment: &str,
+        next_token: Option<String>,
+    ) -> Result<(Vec<DeploymentSummary>, Option<String>), AwsError> {
+        let page = self
+            .client
+            .list_deployments()
+            .application_id(application)
+            .environment_id(environment)
+            .max_results(PAGE_SIZE)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("ListDeployments", e))?;
+        let items = page
+            .items()
+            .iter()
+            .map(|d| DeploymentSummary {
+                number: d.deployment_number(),
+                profile_id: d.configuration_profile_id().map(str::to_owned),
+                version: d.configuration_version().unwrap_or_default().to_owned(),
+                version_label: d.version_label().map(str::to_owned),
+                state: DeploymentState::parse(d.state().map(|s| s.as_str()).unwrap_or_default()),
+                percentage_complete: d.percentage_complete().map(percentage).unwrap_or(0.0),
+            })
+            .collect();
+        let next = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        Ok((items, next))
+    }
+
+    pub async fn get_deployment(
+        &self,
+        application: &str,
+        environment: &str,
+        number: i32,
+    ) -> Result<Deployment, AwsError> {
+        let output = self
+            .client
+            .get_deployment()
+            .application_id(application)
+            .environment_id(environment)
+            .deployment_number(number)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("GetDeployment", e))?;
+        Ok(deployment_from_output!(&output))
+    }
+
+    pub async fn start_deployment(
+        &self,
+        application: &str,
+        environment: &str,
+        request: StartRequest,
+    ) -> Result<Deployment, AwsError> {
+        let dynamic = (!request.dynamic_extension_parameters.is_empty())
+            .then(|| request.dynamic_extension_parameters.into_iter().collect());
+        let output = self
+            .client
+            .start_deployment()
+            .application_id(application)
+            .environment_id(environment)
+            .configuration_profile_id(request.profile_id)
+            .deployment_strategy_id(request.strategy_id)
+            .configuration_version(request.version)
+            .set_description(request.description)
+            .set_kms_key_identifier(request.kms_key_identifier)
+            .set_dynamic_extension_parameters(dynamic)
+            .set_tags(Some(request.tags.into_iter().collect()))
+            .latest_deployment_number(request.latest_deployment_number)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("StartDeployment", e))?;
+        Ok(deployment_from_output!(&output))
+    }
+
+    /// Stops an in-progress deployment, which rolls it back. The answer's body is not trusted
+    /// (AWS has been seen answering zeroed fields): read the deployment again afterwards.
+    pub async fn stop_deployment(
+        &self,
+        application: &str,
+        environment: &str,
+        number: i32,
+    ) -> Result<(), AwsError> {
+        self.client
+            .stop_deployment()
+            .application_id(application)
+            .environment_id(environment)
+            .deployment_number(number)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("StopDeployment", e))?;
+        Ok(())
+    }
+}
+
+fn named(id: Option<&str>, name: Option<&str>, location_uri: Option<&str>) -> Named {
+    Named {
+        id: id.unwrap_or_default().to_owned(),
+        name: name.unwrap_or_default().to_owned(),
+        location_uri: location_uri.map(str::to_owned),
+    }
+}
+
+fn timestamp(at: &DateTime) -> Option<Timestamp> {
+    Timestamp::new(at.secs(), i32::try_from(at.subsec_nanos()).ok()?).ok()
+}

@@ -1,0 +1,137 @@
+//! AppConfig errors, sorted by what the operator does about them.
+
+use aws_sdk_appconfig::{
+    config::http::HttpResponse,
+    error::{ProvideErrorMetadata, SdkError},
+};
+
+/// What an AppConfig error means for the resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Throttling, 5xx, timeouts, connection failures: retry with backoff.
+    Transient,
+    /// The named application, environment, profile, strategy or version does not exist.
+    NotFound,
+    AccessDenied,
+    /// AWS rejected the request as invalid.
+    InvalidRequest,
+    /// Another deployment holds the environment, or another start won the race.
+    Conflict,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("AppConfig {operation} failed: {code}: {message}")]
+pub struct AwsError {
+    pub kind: ErrorKind,
+    pub operation: &'static str,
+    pub code: String,
+    pub message: String,
+}
+
+impl AwsError {
+    pub fn new<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        match &error {
+            SdkError::ServiceError(service) => {
+                let status = Some(service.raw().status().as_u16());
+                let code = service.err().code().unwrap_or("UnknownError").to_owned();
+                let message = service.err().message().unwrap_or("no message").to_owned();
+                Self {
+                    kind: classify(&code, status),
+                    operation,
+                    code,
+                    message,
+                }
+            }
+            // Timeouts, DNS, refused connections, unreadable answers: the request may not
+            // have reached AWS or its answer was lost; asking again is the only remedy.
+            _ => Self {
+                kind: ErrorKind::Transient,
+                operation,
+                code: "RequestFailed".to_owned(),
+                message: describe_chain(&error),
+            },
+        }
+    }
+}
+
+/// The SDK's error wrappers say little at the top ("dispatch failure"); the cause is deeper.
+fn describe_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn classify(code: &str, status: Option<u16>) -> ErrorKind {
+    match code {
+        "ResourceNotFoundException" => ErrorKind::NotFound,
+        "AccessDeniedException"
+        | "UnauthorizedException"
+        | "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "ExpiredTokenException" => ErrorKind::AccessDenied,
+        "ConflictException" => ErrorKind::Conflict,
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "InternalServerException"
+        | "ServiceUnavailable"
+        | "ServiceUnavailableException" => ErrorKind::Transient,
+        _ => match status {
+            Some(403) => ErrorKind::AccessDenied,
+            Some(404) => ErrorKind::NotFound,
+            Some(409) => ErrorKind::Conflict,
+            Some(429) | Some(500..) | None => ErrorKind::Transient,
+            Some(_) => ErrorKind::InvalidRequest,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_decide_before_statuses() {
+        assert_eq!(
+            classify("ResourceNotFoundException", Some(404)),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            classify("ConflictException", Some(409)),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            classify("ThrottlingException", Some(429)),
+            ErrorKind::Transient
+        );
+        assert_eq!(
+            classify("InternalServerException", Some(500)),
+            ErrorKind::Transient
+        );
+        assert_eq!(
+            classify("AccessDeniedException", Some(403)),
+            ErrorKind::AccessDenied
+        );
+        assert_eq!(
+            classify("BadRequestException", Some(400)),
+            ErrorKind::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn unknown_codes_fall_back_to_the_status() {
+        assert_eq!(classify("Weird", Some(503)), ErrorKind::Transient);
+        assert_eq!(classify("Weird", Some(403)), ErrorKind::AccessDenied);
+        assert_eq!(classify("Weird", Some(422)), ErrorKind::InvalidRequest);
+        assert_eq!(classify("Weird", None), ErrorKind::Transient);
+    }
+}

@@ -1,0 +1,90 @@
+//! Deleting a resource: with `deletionPolicy: Stop`, stop the in-progress deployment it tracks,
+//! then release the finalizer. Without the finalizer there is nothing to do.
+
+use std::sync::Arc;
+
+use kube::{Api, ResourceExt, runtime::controller::Action};
+use tracing::{info, warn};
+
+use super::{
+    Context, Error,
+    events::{Notice, Severity},
+    finalizer,
+    reconcile::object_key,
+};
+use crate::{
+    api::v1alpha1::AppConfigDeployment,
+    aws::error::{AwsError, ErrorKind},
+};
+
+pub async fn cleanup(
+    api: &Api<AppConfigDeployment>,
+    resource: &Arc<AppConfigDeployment>,
+    ctx: &Context,
+) -> Result<Action, Error> {
+    if !resource.finalizers().contains(&finalizer::name()) {
+        return Ok(Action::await_change());
+    }
+    let key = object_key(resource);
+    match stop_tracked(resource, ctx).await {
+        Ok(Some(number)) => {
+            info!(resource = %key, deployment = number, "stopped the in-progress deployment of a deleted resource (deletionPolicy: Stop)");
+            let notice = Notice {
+                severity: Severity::Normal,
+                reason: "StoppingDeployment".into(),
+                action: "Stop",
+                note: format!(
+                    "Stopped deployment {number} because the resource is being deleted with deletionPolicy Stop"
+                ),
+                identity: format!("delete-stop/{number}"),
+            };
+            if let Err(e) = ctx.publisher.publish(resource, &notice).await {
+                warn!(resource = %key, error = %e, "cannot publish a Kubernetes Event");
+            }
+        }
+        Ok(None) => {}
+        Err(e) if matches!(e.kind, ErrorKind::Transient | ErrorKind::AccessDenied) => {
+            warn!(resource = %key, error = %e, "cannot stop the deployment of a deleted resource yet; the finalizer holds it until AppConfig answers (remove the finalizer by hand to give up)");
+            return Ok(Action::requeue(
+                ctx.backoff.next(&key, ctx.config.poll_interval),
+            ));
+        }
+        // The application, environment or deployment is gone, or it ended between the read
+        // and the stop: nothing is left to stop.
+        Err(e) => {
+            info!(resource = %key, error = %e, "nothing to stop for a deleted resource");
+        }
+    }
+    finalizer::sync(api, resource, false).await?;
+    ctx.backoff.reset(&key);
+    Ok(Action::await_change())
+}
+
+/// Stops the tracked deployment if it is still in progress; the number stopped, if any.
+async fn stop_tracked(
+    resource: &AppConfigDeployment,
+    ctx: &Context,
+) -> Result<Option<i32>, AwsError> {
+    let Some(status) = &resource.status else {
+        return Ok(None);
+    };
+    let (Some(application), Some(environment), Some(number)) = (
+        status.application_id.as_deref(),
+        status.environment_id.as_deref(),
+        status.deployment_number,
+    ) else {
+        return Ok(None);
+    };
+    if resource.spec.suspend {
+        return Ok(None);
+    }
+    let aws = ctx.aws.region(resource.spec.region.as_deref());
+    let deployment = aws.get_deployment(application, environment, number).await?;
+    let state = &deployment.summary.state;
+    if !state.is_in_progress() || *state == crate::aws::model::DeploymentState::RollingBack {
+        return Ok(None);
+    }
+    aws.stop_deployment(application, environment, number)
+        .await?;
+    Ok(Some(number))
+}

@@ -1,0 +1,150 @@
+//! The AppConfigDeployment controller: watches resources and converges AppConfig on the
+//! version each one declares.
+//!
+//! - [`decide`]: the convergence rules, a pure function;
+//! - `reconcile`: the I/O around it (observe, act, status, Events); `cleanup`: deletion;
+//! - `resolve`, `environments`: cached name→ID resolution and shared deployment listings;
+//! - `status`, `conditions`, `summary`: what the status says; `events`: Kubernetes Events.
+
+mod backoff;
+mod cleanup;
+pub mod conditions;
+pub mod decide;
+mod environments;
+mod events;
+mod finalizer;
+mod reconcile;
+mod resolve;
+mod status;
+mod summary;
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use futures::StreamExt;
+use kube::{
+    Api, Client,
+    api::ListParams,
+    runtime::{
+        Controller,
+        controller::{self, Action},
+        watcher,
+    },
+};
+use tracing::{debug, info, warn};
+
+use crate::{api::v1alpha1::AppConfigDeployment, aws::AppConfigClients};
+
+pub use reconcile::FIELD_MANAGER;
+
+/// How the controller runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Watch one namespace only; `None` watches all.
+    pub namespace: Option<String>,
+    /// Reconcile only resources with these labels (to shard resources across operators).
+    pub label_selector: Option<String>,
+    /// GetDeployment interval while a deployment is in progress.
+    pub poll_interval: Duration,
+    /// Interval at which settled resources are checked for drift.
+    pub resync_interval: Duration,
+    /// Event log entries kept in status.
+    pub event_log_limit: usize,
+    /// Resources reconciled at once; 0 means no limit.
+    pub concurrency: u16,
+    /// Names this operator instance in Events (the pod name in a cluster).
+    pub instance: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            namespace: None,
+            label_selector: None,
+            poll_interval: Duration::from_secs(15),
+            resync_interval: Duration::from_secs(600),
+            event_log_limit: 10,
+            concurrency: 16,
+            instance: "appconfig-operator".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot write status: {0}")]
+    WriteStatus(#[source] kube::Error),
+    #[error("cannot update the finalizer: {0}")]
+    Finalizer(#[source] kube::Error),
+    #[error(
+        "cannot list AppConfigDeployments ({0}); is the CRD installed (kubectl apply --server-side -f crds/) and may the operator list them?"
+    )]
+    Startup(#[source] kube::Error),
+}
+
+/// What every reconcile shares.
+pub struct Context {
+    client: Client,
+    config: Config,
+    aws: AppConfigClients,
+    resolver: resolve::Resolver,
+    environments: environments::Environments,
+    publisher: events::Publisher,
+    backoff: backoff::Backoff,
+}
+
+/// Runs the controller until `shutdown` completes, then finishes the reconciles in flight.
+pub async fn run(
+    client: Client,
+    aws: AppConfigClients,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) -> Result<(), Error> {
+    let api: Api<AppConfigDeployment> = match &config.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    api.list(&ListParams::default().limit(1))
+        .await
+        .map_err(Error::Startup)?;
+    let mut watch = watcher::Config::default().any_semantic();
+    if let Some(selector) = &config.label_selector {
+        watch = watch.labels(selector);
+    }
+    let ctx = Arc::new(Context {
+        publisher: events::Publisher::new(client.clone(), config.instance.clone()),
+        backoff: backoff::Backoff::new(config.resync_interval.min(Duration::from_secs(300))),
+        client,
+        aws,
+        resolver: resolve::Resolver::default(),
+        environments: environments::Environments::default(),
+        config: config.clone(),
+    });
+    info!(
+        namespace = config.namespace.as_deref().unwrap_or("(all)"),
+        label_selector = config.label_selector.as_deref().unwrap_or(""),
+        poll_interval = %humantime::format_duration(config.poll_interval),
+        resync_interval = %humantime::format_duration(config.resync_interval),
+        "controller started"
+    );
+    Controller::new(api, watch)
+        .with_config(controller::Config::default().concurrency(config.concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile::reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            match result {
+                Ok((object, _)) => debug!(resource = %object, "reconciled"),
+                Err(controller::Error::ReconcilerFailed(e, object)) => {
+                    warn!(resource = %object, error = %e, "reconcile failed; retrying with backoff")
+                }
+                Err(e) => debug!(error = %e, "controller event"),
+            }
+        })
+        .await;
+    info!("controller stopped");
+    Ok(())
+}
+
+fn error_policy(resource: Arc<AppConfigDeployment>, _: &Error, ctx: Arc<Context>) -> Action {
+    let key = reconcile::object_key(&resource);
+    Action::requeue(ctx.backoff.next(&key, ctx.config.poll_interval))
+}

@@ -1,0 +1,391 @@
+//! Names or IDs in the spec, resolved to IDs and cached: a value that is an existing ID is that
+//! ID; otherwise it is looked up by name, and a name shared by several resources is an error.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use crate::aws::{AppConfig, error::AwsError, model::Named};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Application,
+    Environment,
+    ConfigurationProfile,
+    DeploymentStrategy,
+    /// A hosted configuration version, by number or label.
+    ConfigurationVersion,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Application => "application",
+            Self::Environment => "environment",
+            Self::ConfigurationProfile => "configuration profile",
+            Self::DeploymentStrategy => "deployment strategy",
+            Self::ConfigurationVersion => "hosted configuration version",
+        }
+    }
+
+    fn field(self) -> &'static str {
+        match self {
+            Self::Application => "spec.application",
+            Self::Environment => "spec.environment",
+            Self::ConfigurationProfile => "spec.configurationProfile",
+            Self::DeploymentStrategy => "spec.deploymentStrategy",
+            Self::ConfigurationVersion => "spec.configurationVersion",
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ResolveError {
+    #[error("{} '{value}' ({}) does not exist{}", kind.label(), kind.field(), within(*kind, parent))]
+    NotFound {
+        kind: Kind,
+        value: String,
+        parent: Option<String>,
+    },
+    #[error("{} name '{value}' ({}) is ambiguous{}: it names {}; use an ID", kind.label(), kind.field(), within(*kind, parent), ids.join(", "))]
+    Ambiguous {
+        kind: Kind,
+        value: String,
+        parent: Option<String>,
+        ids: Vec<String>,
+    },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+fn within(kind: Kind, parent: &Option<String>) -> String {
+    let container = match kind {
+        Kind::ConfigurationVersion => "configuration profile",
+        _ => "application",
+    };
+    parent
+        .as_ref()
+        .map(|p| format!(" in {container} {p}"))
+        .unwrap_or_default()
+}
+
+/// The IDs a resource's spec names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ids {
+    pub application: String,
+    pub environment: String,
+    pub profile: String,
+    pub strategy: String,
+    /// The declared version first, then its other names: a hosted version's number and label.
+    pub versions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    region: String,
+    kind: Kind,
+    parent: Option<String>,
+    value: String,
+}
+
+/// Resolved IDs shared by every resource; an entry is dropped when AWS says the ID is gone.
+#[derive(Clone, Default)]
+pub struct Resolver {
+    cache: Arc<Mutex<HashMap<Key, String>>>,
+    /// Whether a profile (by region and ID) uses AppConfig's hosted store.
+    hosted: Arc<Mutex<HashMap<(String, String), bool>>>,
+    /// A declared version's names, by (region, application, profile, declared).
+    versions: Arc<Mutex<HashMap<Key, Vec<String>>>>,
+}
+
+impl Resolver {
+    pub async fn resolve(
+        &self,
+        aws: &AppConfig,
+        region: &str,
+        spec: &crate::api::v1alpha1::AppConfigDeploymentSpec,
+    ) -> Result<Ids, ResolveError> {
+        let application = self
+            .one(aws, region, Kind::Application, None, &spec.application)
+            .await?;
+        let parent = Some(application.as_str());
+        let environment = self
+            .one(aws, region, Kind::Environment, parent, &spec.environment)
+            .await?;
+        let profile = self
+            .one(
+                aws,
+                region,
+                Kind::ConfigurationProfile,
+                parent,
+                &spec.configuration_profile,
+            )
+            .await?;
+        let strategy = self
+            .one(
+                aws,
+                region,
+                Kind::DeploymentStrategy,
+                None,
+                &spec.deployment_strategy,
+            )
+            .await?;
+        let versions = self
+            .versions(
+                aws,
+                region,
+                &application,
+                &profile,
+                &spec.configuration_version,
+            )
+            .await?;
+        Ok(Ids {
+            application,
+            environment,
+            profile,
+            strategy,
+            versions,
+        })
+    }
+
+    /// A hosted version is known by number and by label, and AppConfig may report either; any
+    /// other store's version is known only as written.
+    async fn versions(
+        &self,
+        aws: &AppConfig,
+        region: &str,
+        application: &str,
+        profile: &str,
+        declared: &str,
+    ) -> Result<Vec<String>, ResolveError> {
+        let key = key(
+            region,
+            Kind::ConfigurationVersion,
+            Some(format!("{application}/{profile}")),
+            declared,
+        );
+        if let Some(names) = self.versions.lock().expect("never poisoned").get(&key) {
+            return Ok(names.clone());
+        }
+        let hosted_key = (region.to_owned(), profile.to_owned());
+        let known = self
+            .hosted
+            .lock()
+            .expect("never poisoned")
+            .get(&hosted_key)
+            .copied();
+        let hosted = match known {
+            Some(hosted) => hosted,
+            None => {
+                let profiles = aws.list_configuration_profiles(application).await?;
+                self.note_hosted(region, &profiles);
+                profiles
+                    .iter()
+                    .any(|p| p.id == profile && p.location_uri.as_deref() == Some("hosted"))
+            }
+        };
+        let mut names = vec![declared.to_owned()];
+        if hosted {
+            let Some((number, label)) = aws.hosted_version(application, profile, declared).await?
+            else {
+                return Err(ResolveError::NotFound {
+                    kind: Kind::ConfigurationVersion,
+                    value: declared.to_owned(),
+                    parent: Some(profile.to_owned()),
+                });
+            };
+            names.extend([number.to_string()].into_iter().chain(label));
+            names.dedup();
+            names.retain(|n| !n.is_empty());
+        }
+        self.versions
+            .lock()
+            .expect("never poisoned")
+            .insert(key, names.clone());
+        Ok(names)
+    }
+
+    fn note_hosted(&self, region: &str, profiles: &[Named]) {
+        let mut hosted = self.hosted.lock().expect("never poisoned");
+        for p in profiles {
+            hosted.insert(
+                (region.to_owned(), p.id.clone()),
+                p.location_uri.as_deref() == Some("hosted"),
+            );
+        }
+    }
+
+    /// Seeds the cache with IDs a status already shows for an unchanged spec, so a restart
+    /// does not list every application again.
+    /// `ids` are the application, environment, profile and strategy IDs, in that order.
+    pub fn remember(
+        &self,
+        region: &str,
+        spec: &crate::api::v1alpha1::AppConfigDeploymentSpec,
+        ids: [&str; 4],
+    ) {
+        let [application, environment, profile, strategy] = ids;
+        let mut cache = self.cache.lock().expect("the cache is never poisoned");
+        let app = Some(application.to_owned());
+        for (kind, parent, value, id) in [
+            (Kind::Application, None, &spec.application, application),
+            (
+                Kind::Environment,
+                app.clone(),
+                &spec.environment,
+                environment,
+            ),
+            (
+                Kind::ConfigurationProfile,
+                app,
+                &spec.configuration_profile,
+                profile,
+            ),
+            (
+                Kind::DeploymentStrategy,
+                None,
+                &spec.deployment_strategy,
+                strategy,
+            ),
+        ] {
+            cache.insert(key(region, kind, parent, value), id.to_owned());
+        }
+    }
+
+    /// Forgets what a spec resolved to, after AWS said one of its IDs does not exist.
+    pub fn forget(&self, region: &str, spec: &crate::api::v1alpha1::AppConfigDeploymentSpec) {
+        let values = [
+            &spec.application,
+            &spec.environment,
+            &spec.configuration_profile,
+            &spec.deployment_strategy,
+        ];
+        self.cache
+            .lock()
+            .expect("the cache is never poisoned")
+            .retain(|k, _| !(k.region == region && values.contains(&&k.value)));
+        self.versions
+            .lock()
+            .expect("never poisoned")
+            .retain(|k, _| !(k.region == region && k.value == spec.configuration_version));
+    }
+
+    async fn one(
+        &self,
+        aws: &AppConfig,
+        region: &str,
+        kind: Kind,
+        parent: Option<&str>,
+        value: &str,
+    ) -> Result<String, ResolveError> {
+        let key = key(region, kind, parent.map(str::to_owned), value);
+        if let Some(id) = self
+            .cache
+            .lock()
+            .expect("the cache is never poisoned")
+            .get(&key)
+        {
+            return Ok(id.clone());
+        }
+        let candidates = match (kind, parent) {
+            (Kind::Application, _) => aws.list_applications().await?,
+            (Kind::Environment, Some(app)) => aws.list_environments(app).await?,
+            (Kind::ConfigurationProfile, Some(app)) => {
+                let profiles = aws.list_configuration_profiles(app).await?;
+                self.note_hosted(region, &profiles);
+                profiles
+            }
+            (Kind::DeploymentStrategy, _) => aws.list_deployment_strategies().await?,
+            (Kind::Environment | Kind::ConfigurationProfile | Kind::ConfigurationVersion, _) => {
+                Vec::new()
+            }
+        };
+        let id = pick(&candidates, kind, parent, value)?;
+        self.cache
+            .lock()
+            .expect("the cache is never poisoned")
+            .insert(key, id.clone());
+        Ok(id)
+    }
+}
+
+fn key(region: &str, kind: Kind, parent: Option<String>, value: &str) -> Key {
+    Key {
+        region: region.to_owned(),
+        kind,
+        parent,
+        value: value.to_owned(),
+    }
+}
+
+fn pick(
+    candidates: &[Named],
+    kind: Kind,
+    parent: Option<&str>,
+    value: &str,
+) -> Result<String, ResolveError> {
+    if candidates.iter().any(|c| c.id == value) {
+        return Ok(value.to_owned());
+    }
+    let ids: Vec<String> = candidates
+        .iter()
+        .filter(|c| c.name == value)
+        .map(|c| c.id.clone())
+        .collect();
+    match ids.as_slice() {
+        [id] => Ok(id.clone()),
+        [] => Err(ResolveError::NotFound {
+            kind,
+            value: value.to_owned(),
+            parent: parent.map(str::to_owned),
+        }),
+        _ => Err(ResolveError::Ambiguous {
+            kind,
+            value: value.to_owned(),
+            parent: parent.map(str::to_owned),
+            ids,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(id: &str, name: &str) -> Named {
+        Named {
+            id: id.into(),
+            name: name.into(),
+            location_uri: None,
+        }
+    }
+
+    #[test]
+    fn an_id_wins_over_a_name() {
+        let list = [named("abc1234", "checkout"), named("def5678", "abc1234")];
+        assert_eq!(
+            pick(&list, Kind::Application, None, "abc1234").unwrap(),
+            "abc1234"
+        );
+        assert_eq!(
+            pick(&list, Kind::Application, None, "checkout").unwrap(),
+            "abc1234"
+        );
+    }
+
+    #[test]
+    fn missing_and_ambiguous_names_say_which_field_and_parent() {
+        let list = [named("e1", "prod"), named("e2", "prod")];
+        let missing = pick(&list, Kind::Environment, Some("app1"), "staging").unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "environment 'staging' (spec.environment) does not exist in application app1"
+        );
+        let ambiguous = pick(&list, Kind::Environment, Some("app1"), "prod").unwrap_err();
+        assert_eq!(
+            ambiguous.to_string(),
+            "environment name 'prod' (spec.environment) is ambiguous in application app1: it names e1, e2; use an ID"
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! The status a reconcile writes, built from the previous one and what it observed. Anything not
+//! observed this time is carried over, so the status changes only when AWS or the spec did.
+
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use crate::{
+    api::v1alpha1::{AppConfigDeploymentStatus, EventLogEntry},
+    aws::model::{Deployment, DeploymentEvent},
+    controller::{
+        conditions::{Summary, conditions},
+        decide::Tracked,
+        resolve::Ids,
+    },
+};
+
+/// What a reconcile learned; `None` fields keep their previous values.
+#[derive(Debug, Default)]
+pub struct Observed<'a> {
+    pub ids: Option<&'a Ids>,
+    pub tracked: Option<Tracked>,
+    /// Fresh detail of the tracked deployment.
+    pub deployment: Option<&'a Deployment>,
+    /// Some(None) means AWS serves nothing for the profile yet.
+    pub served_version: Option<Option<String>>,
+}
+
+pub fn next_status(
+    previous: &AppConfigDeploymentStatus,
+    generation: i64,
+    observed: &Observed<'_>,
+    summary: &Summary,
+    event_log_limit: usize,
+    now: Timestamp,
+) -> AppConfigDeploymentStatus {
+    let mut status = previous.clone();
+    status.observed_generation = Some(generation);
+    if let Some(ids) = observed.ids {
+        status.application_id = Some(ids.application.clone());
+        status.environment_id = Some(ids.environment.clone());
+        status.configuration_profile_id = Some(ids.profile.clone());
+        status.deployment_strategy_id = Some(ids.strategy.clone());
+    }
+    if let Some(t) = observed.tracked {
+        status.deployment_number = Some(t.number);
+        status.deployment_generation = Some(t.generation);
+    }
+    if let Some(d) = observed.deployment {
+        describe_deployment(&mut status, d, event_log_limit);
+    }
+    if let Some(served) = &observed.served_version {
+        status.served_version = served.clone();
+    }
+    status.conditions = Some(conditions(
+        previous.conditions.as_deref().unwrap_or_default(),
+        summary,
+        generation,
+        now,
+    ));
+    status
+}
+
+fn describe_deployment(status: &mut AppConfigDeploymentStatus, d: &Deployment, limit: usize) {
+    let s = &d.summary;
+    status.configuration_version = Some(s.version.clone());
+    status.version_label = s.version_label.clone();
+    status.state = Some(s.state.as_str().to_owned());
+    status.percentage_complete = Some(s.percentage_complete);
+    status.started_at = d.started_at.map(Time);
+    status.completed_at = d.completed_at.map(Time);
+    status.growth_type = d.growth_type.clone();
+    status.growth_factor = d.growth_factor;
+    status.deployment_duration_in_minutes = Some(d.deployment_duration_in_minutes);
+    status.final_bake_time_in_minutes = Some(d.final_bake_time_in_minutes);
+    status.event_log = Some(d.event_log.iter().take(limit).map(entry).collect());
+}
+
+pub fn entry(e: &DeploymentEvent) -> EventLogEntry {
+    EventLogEntry {
+        event_type: e.event_type.clone(),
+        triggered_by: e.triggered_by.clone(),
+        description: e.description.clone(),
+        occurred_at: e.occurred_at.map(Time),
+    }
+}
+
+/// The entries of `log` (newest first) that `recorded` (the status's log of the same
+/// deployment, newest first) does not hold yet: those newer than its newest entry.
+pub fn new_entries<'a>(
+    log: &'a [DeploymentEvent],
+    recorded: &[EventLogEntry],
+) -> &'a [DeploymentEvent] {
+    let Some(newest) = recorded.first() else {
+        return log;
+    };
+    let known = log.iter().position(|e| &entry(e) == newest);
+    &log[..known.unwrap_or(log.len())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, at: &str) -> DeploymentEvent {
+        DeploymentEvent {
+            event_type: kind.into(),
+            triggered_by: "APPCONFIG".into(),
+            description: kind.to_lowercase(),
+            occurred_at: Some(at.parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn only_entries_newer_than_the_recorded_ones_are_new() {
+        let log = vec![
+            event("BAKE_TIME_STARTED", "2026-11-21T10:01:00Z"),
+            event("PERCENTAGE_UPDATED", "2026-11-21T10:00:30Z"),
+            event("DEPLOYMENT_STARTED", "2026-11-21T10:00:00Z"),
+        ];
+        let recorded = vec![entry(&log[1]), entry(&log[2])];
+        assert_eq!(new_entries(&log, &recorded), &log[..1]);
+        assert_eq!(new_entries(&log, &[]), &log[..]);
+        assert!(new_entries(&log, &[entry(&log[0])]).is_empty());
+    }
+}

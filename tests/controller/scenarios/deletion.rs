@@ -1,0 +1,63 @@
+//! deletionPolicy Stop stops the in-flight deployment and releases the finalizer; Retain leaves
+//! AppConfig alone and adds no finalizer.
+
+use appconfig_operator::api::v1alpha1::DeletionPolicy;
+use aws_sdk_appconfig::types::DeploymentState;
+use kube::ResourceExt;
+
+use super::{scenario, spec, state};
+use crate::{cluster::Cluster, operator::Operator, world::World};
+
+const FINALIZER: &str = "appconfig.operators.dev/finalizer";
+
+scenario!(deletion_policy_stop_stops_the_deployment_and_releases_the_finalizer);
+async fn deletion_policy_stop_stops_the_deployment_and_releases_the_finalizer(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let t = world.target("shop", "production", "flags", &[]).await;
+    let v1 = world.version(&t, &t.profile, "{}", None).await;
+    world.strategy("slow", 10, 10.0, 0).await;
+    let operator = Operator::start(cluster, world).await;
+    let mut stop = spec(&t, &v1, "slow");
+    stop.deletion_policy = DeletionPolicy::Stop;
+    cluster.apply("flags", &stop).await;
+    let o = cluster
+        .wait_for("flags", "DEPLOYING", |o| state(o) == Some("DEPLOYING"))
+        .await;
+    assert_eq!(o.finalizers(), [FINALIZER]);
+
+    cluster.delete("flags").await;
+    cluster.wait_gone("flags").await;
+    let deployments = world.deployments(&t).await;
+    assert_eq!(
+        deployments[0].3,
+        DeploymentState::RolledBack,
+        "{deployments:?}"
+    );
+    assert_eq!(world.calls("StopDeployment"), 1);
+    operator.stop().await;
+}
+
+scenario!(deletion_policy_retain_adds_no_finalizer_and_leaves_appconfig_alone);
+async fn deletion_policy_retain_adds_no_finalizer_and_leaves_appconfig_alone(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let t = world.target("shop", "production", "flags", &[]).await;
+    let v1 = world.version(&t, &t.profile, "{}", None).await;
+    world.strategy("slow", 10, 10.0, 0).await;
+    let operator = Operator::start(cluster, world).await;
+    cluster.apply("flags", &spec(&t, &v1, "slow")).await;
+    let o = cluster
+        .wait_for("flags", "DEPLOYING", |o| state(o) == Some("DEPLOYING"))
+        .await;
+    assert!(o.finalizers().is_empty(), "{:?}", o.finalizers());
+
+    cluster.delete("flags").await;
+    cluster.wait_gone("flags").await;
+    let deployments = world.deployments(&t).await;
+    assert_eq!(deployments[0].3, DeploymentState::Deploying);
+    assert_eq!(world.calls("StopDeployment"), 0);
+    operator.stop().await;
+}

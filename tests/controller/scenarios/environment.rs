@@ -1,0 +1,58 @@
+//! One deployment per environment: another profile's deployment is waited for, never stopped.
+
+use super::{condition, ready, scenario, spec, state};
+use crate::{cluster::Cluster, operator::Operator, world::World};
+
+scenario!(another_profiles_deployment_is_waited_for_then_the_rollout_proceeds);
+async fn another_profiles_deployment_is_waited_for_then_the_rollout_proceeds(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let t = world.target("shop", "production", "flags", &[]).await;
+    let other = world.profile(&t.application, "limits").await;
+    let v1 = world.version(&t, &t.profile, "{}", None).await;
+    let other_v1 = world.version(&t, &other, "{}", None).await;
+    let slow = world.strategy("slow", 10, 50.0, 0).await;
+    let held_by = world.deploy_by_hand(&t, &other, &other_v1, &slow).await;
+
+    let operator = Operator::start(cluster, world).await;
+    cluster.apply("flags", &spec(&t, &v1, "slow")).await;
+    let o = cluster
+        .wait_for("flags", "waiting", |o| {
+            ready(o) == Some(("False", "WaitingForEnvironment"))
+        })
+        .await;
+    let message = &condition(&o, "Ready").unwrap().message;
+    assert!(
+        message.contains(&format!(
+            "Deployment {held_by} of configuration profile {other}"
+        )),
+        "{message}"
+    );
+    assert_eq!(condition(&o, "Reconciling").unwrap().status, "True");
+    assert_eq!(
+        world.calls("StopDeployment"),
+        0,
+        "another profile's deployment is never stopped"
+    );
+    let reasons = cluster.event_reasons("flags").await;
+    assert_eq!(
+        reasons
+            .iter()
+            .filter(|r| *r == "WaitingForEnvironment")
+            .count(),
+        1,
+        "{reasons:?}"
+    );
+
+    world.advance(10 * 60);
+    cluster
+        .wait_for("flags", "deploying once the environment is free", |o| {
+            state(o) == Some("DEPLOYING")
+        })
+        .await;
+    let deployments = world.deployments(&t).await;
+    assert_eq!(deployments.len(), 2, "{deployments:?}");
+    assert_eq!(deployments[0].1, t.profile);
+    operator.stop().await;
+}

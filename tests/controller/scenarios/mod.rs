@@ -1,0 +1,111 @@
+//! Each scenario is one `async fn(&Cluster, &World)`; `scenario!` turns it into a test on the
+//! fake API server and an ignored test on the `KUBECONFIG` cluster, with the same body.
+
+mod deletion;
+mod environment;
+mod faults;
+mod resolution;
+mod restart;
+mod rollback;
+mod rollout;
+mod suspend;
+
+use appconfig_operator::api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+
+use crate::world::Target;
+
+macro_rules! scenario {
+    ($name:ident) => {
+        mod $name {
+            use crate::{
+                cluster::{Backend, Cluster},
+                world::World,
+            };
+
+            async fn run(backend: Backend) {
+                let cluster = Cluster::connect(backend).await;
+                let world = World::start().await;
+                super::$name(&cluster, &world).await;
+                cluster.cleanup().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_fake_api_server() {
+                run(Backend::Fake).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs a Kubernetes cluster: set KUBECONFIG and pass --ignored"]
+            async fn on_cluster() {
+                run(Backend::Real).await;
+            }
+        }
+    };
+}
+pub(crate) use scenario;
+
+/// A spec for `target`'s profile at `version` with `strategy`, everything else defaulted.
+pub fn spec(t: &Target, version: &str, strategy: &str) -> AppConfigDeploymentSpec {
+    AppConfigDeploymentSpec {
+        application: t.application.clone(),
+        environment: t.environment.clone(),
+        configuration_profile: t.profile.clone(),
+        configuration_version: version.to_owned(),
+        deployment_strategy: strategy.to_owned(),
+        description: None,
+        kms_key_identifier: None,
+        dynamic_extension_parameters: None,
+        tags: None,
+        region: None,
+        suspend: false,
+        deletion_policy: Default::default(),
+    }
+}
+
+pub fn condition<'a>(o: &'a AppConfigDeployment, type_: &str) -> Option<&'a Condition> {
+    o.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
+}
+
+/// Whether the status describes the current generation, as `kubectl wait` requires.
+pub fn current(o: &AppConfigDeployment) -> bool {
+    let generation = o.metadata.generation;
+    o.status.as_ref().and_then(|s| s.observed_generation) == generation
+        && ["Ready", "Reconciling", "Stalled"]
+            .iter()
+            .all(|t| condition(o, t).is_some_and(|c| c.observed_generation == generation))
+}
+
+/// The Ready condition's (status, reason), when the status is current.
+pub fn ready(o: &AppConfigDeployment) -> Option<(&str, &str)> {
+    current(o)
+        .then(|| condition(o, "Ready"))
+        .flatten()
+        .map(|c| (c.status.as_str(), c.reason.as_str()))
+}
+
+/// (Ready, Reconciling, Stalled) statuses, when current.
+pub fn flags(o: &AppConfigDeployment) -> Option<(&str, &str, &str)> {
+    if !current(o) {
+        return None;
+    }
+    let s = |t| condition(o, t).map(|c| c.status.as_str()).unwrap_or("");
+    Some((s("Ready"), s("Reconciling"), s("Stalled")))
+}
+
+pub fn state(o: &AppConfigDeployment) -> Option<&str> {
+    o.status.as_ref()?.state.as_deref()
+}
+
+pub fn served(o: &AppConfigDeployment) -> Option<&str> {
+    o.status.as_ref()?.served_version.as_deref()
+}
+
+pub fn deployment_number(o: &AppConfigDeployment) -> Option<i32> {
+    o.status.as_ref()?.deployment_number
+}

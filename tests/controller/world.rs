@@ -1,0 +1,238 @@
+//! The AppConfig side of a scenario: an emulator on a free port, an SDK client to arrange and
+//! inspect it as a user with the AWS CLI would, and the operator's clients pointed at it.
+
+use std::time::Duration;
+
+use appconfig_operator::{
+    aws::{AppConfigClients, AwsSettings},
+    emulator::{AlarmState, Emulator, EmulatorConfig},
+};
+use aws_sdk_appconfig::{
+    Client,
+    config::{BehaviorVersion, Credentials, Region, retry::RetryConfig},
+    primitives::Blob,
+    types::{DeploymentState, GrowthType, Monitor, ReplicateTo},
+};
+
+pub struct World {
+    pub emulator: Emulator,
+    pub appconfig: Client,
+}
+
+/// An application with one environment and one hosted profile, by ID.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub application: String,
+    pub environment: String,
+    pub profile: String,
+}
+
+impl World {
+    pub async fn start() -> Self {
+        let emulator = Emulator::start(EmulatorConfig::default())
+            .await
+            .expect("the emulator starts");
+        let appconfig = Client::from_conf(
+            aws_sdk_appconfig::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(emulator.endpoint_url())
+                .credentials_provider(Credentials::new(
+                    "AKIDEXAMPLE",
+                    "secret",
+                    None,
+                    None,
+                    "test",
+                ))
+                .retry_config(RetryConfig::disabled())
+                .build(),
+        );
+        Self {
+            emulator,
+            appconfig,
+        }
+    }
+
+    pub async fn operator_clients(&self) -> AppConfigClients {
+        AppConfigClients::load(&AwsSettings {
+            region: None,
+            endpoint_url: Some(self.emulator.endpoint_url()),
+            emulated: true,
+        })
+        .await
+    }
+
+    /// Moves the emulated clock, so deployments progress without waiting.
+    pub fn advance(&self, seconds: u64) {
+        self.emulator
+            .control()
+            .advance(Duration::from_secs(seconds))
+            .expect("the clock moves");
+    }
+
+    /// Sets a CloudWatch alarm's state: firing or back to OK.
+    pub fn alarm(&self, arn: &str, firing: bool) {
+        let state = if firing {
+            AlarmState::Alarm
+        } else {
+            AlarmState::Ok
+        };
+        self.emulator.control().set_alarm(arn, state);
+    }
+
+    /// Calls of `operation` the emulator received since it started.
+    pub fn calls(&self, operation: &str) -> u64 {
+        self.emulator
+            .control()
+            .calls()
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Application `app` with environment `env` (watching `monitors`) and hosted profile `profile`.
+    pub async fn target(&self, app: &str, env: &str, profile: &str, monitors: &[&str]) -> Target {
+        let application = self
+            .appconfig
+            .create_application()
+            .name(app)
+            .send()
+            .await
+            .expect("application created")
+            .id
+            .unwrap();
+        let environment = self.environment(&application, env, monitors).await;
+        let profile = self.profile(&application, profile).await;
+        Target {
+            application,
+            environment,
+            profile,
+        }
+    }
+
+    pub async fn environment(&self, application: &str, name: &str, monitors: &[&str]) -> String {
+        let monitors = monitors
+            .iter()
+            .map(|arn| Monitor::builder().alarm_arn(*arn).build().unwrap())
+            .collect();
+        self.appconfig
+            .create_environment()
+            .application_id(application)
+            .name(name)
+            .set_monitors(Some(monitors))
+            .send()
+            .await
+            .expect("environment created")
+            .id
+            .unwrap()
+    }
+
+    pub async fn profile(&self, application: &str, name: &str) -> String {
+        self.appconfig
+            .create_configuration_profile()
+            .application_id(application)
+            .name(name)
+            .location_uri("hosted")
+            .send()
+            .await
+            .expect("profile created")
+            .id
+            .unwrap()
+    }
+
+    /// A hosted version of `profile` holding `content`, optionally labelled; its number.
+    pub async fn version(
+        &self,
+        t: &Target,
+        profile: &str,
+        content: &str,
+        label: Option<&str>,
+    ) -> String {
+        let created = self
+            .appconfig
+            .create_hosted_configuration_version()
+            .application_id(&t.application)
+            .configuration_profile_id(profile)
+            .content_type("application/json")
+            .content(Blob::new(content.as_bytes()))
+            .set_version_label(label.map(str::to_owned))
+            .send()
+            .await
+            .expect("version created");
+        created.version_number.to_string()
+    }
+
+    /// A custom LINEAR strategy: `growth`% steps over `minutes`, then `bake` minutes of bake.
+    pub async fn strategy(&self, name: &str, minutes: i32, growth: f32, bake: i32) -> String {
+        self.appconfig
+            .create_deployment_strategy()
+            .name(name)
+            .deployment_duration_in_minutes(minutes)
+            .growth_factor(growth)
+            .growth_type(GrowthType::Linear)
+            .final_bake_time_in_minutes(bake)
+            .replicate_to(ReplicateTo::None)
+            .send()
+            .await
+            .expect("strategy created")
+            .id
+            .unwrap()
+    }
+
+    /// The environment's deployments, newest first, as (number, profile, version, state).
+    pub async fn deployments(&self, t: &Target) -> Vec<(i32, String, String, DeploymentState)> {
+        self.appconfig
+            .list_deployments()
+            .application_id(&t.application)
+            .environment_id(&t.environment)
+            .send()
+            .await
+            .expect("deployments listed")
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| {
+                (
+                    d.deployment_number,
+                    d.configuration_profile_id.unwrap_or_default(),
+                    d.configuration_version.unwrap_or_default(),
+                    d.state.unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// Starts a deployment by hand, as someone with the AWS CLI would.
+    pub async fn deploy_by_hand(
+        &self,
+        t: &Target,
+        profile: &str,
+        version: &str,
+        strategy: &str,
+    ) -> i32 {
+        self.appconfig
+            .start_deployment()
+            .application_id(&t.application)
+            .environment_id(&t.environment)
+            .configuration_profile_id(profile)
+            .configuration_version(version)
+            .deployment_strategy_id(strategy)
+            .send()
+            .await
+            .expect("deployment started by hand")
+            .deployment_number
+    }
+
+    /// Reverts a completed deployment by hand (StopDeployment with Allow-Revert).
+    pub async fn revert_by_hand(&self, t: &Target, number: i32) {
+        self.appconfig
+            .stop_deployment()
+            .application_id(&t.application)
+            .environment_id(&t.environment)
+            .deployment_number(number)
+            .allow_revert(true)
+            .send()
+            .await
+            .expect("deployment reverted by hand");
+    }
+}

@@ -1,0 +1,156 @@
+//! One HTTP request in, one response out: routing, injected failures, the write log, and
+//! Kubernetes `Status` bodies for errors.
+
+use http::{Request, Response, header};
+use http_body_util::{BodyExt, Full};
+use serde_json::Value;
+
+use super::{
+    Shared, WriteRecord,
+    error::ApiError,
+    list,
+    patch::PatchType,
+    route::{Query, Route, Verb},
+    watch::{self, Body},
+    write::{self, Writer},
+};
+
+pub(super) async fn serve(shared: &Shared, request: Request<kube::client::Body>) -> Response<Body> {
+    match respond(shared, request).await {
+        Ok(response) => response,
+        Err(error) => json_response(error.code, &error.to_json()),
+    }
+}
+
+async fn respond(
+    shared: &Shared,
+    request: Request<kube::client::Body>,
+) -> Result<Response<Body>, ApiError> {
+    let (parts, body) = request.into_parts();
+    let query = Query::parse(parts.uri.query());
+    let route = Route::parse(parts.uri.path()).ok_or_else(ApiError::no_such_path)?;
+    let verb = route.verb(&parts.method, &query).ok_or_else(|| {
+        ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+    })?;
+    if let Some(injected) = shared.injected_failure(verb, &route) {
+        return Err(injected);
+    }
+    if route
+        .subresource
+        .as_deref()
+        .is_some_and(|sub| sub != "status" || !route.resource.has_status())
+    {
+        return Err(ApiError::no_such_path());
+    }
+    if verb.is_write() && query.get("dryRun").is_some() {
+        return Err(ApiError::bad_request(
+            "the fake API server does not implement dryRun",
+        ));
+    }
+    let body = body
+        .collect_bytes()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
+    let content_type = header_value(&parts.headers, header::CONTENT_TYPE);
+    // Like the API server, name an unnamed writer after its user agent's product.
+    let user_agent = header_value(&parts.headers, header::USER_AGENT);
+    let agent = user_agent
+        .split('/')
+        .next()
+        .filter(|agent| !agent.is_empty());
+    let field_manager = query.get("fieldManager");
+    let writer = Writer {
+        manager: field_manager.or(agent).unwrap_or("unknown"),
+        field_manager,
+        force: query.flag("force"),
+    };
+    let name = route.name.as_deref().unwrap_or_default();
+
+    let mut store = shared.store.lock().expect("store lock");
+    let (code, object) = match verb {
+        Verb::Get => {
+            let stored = store.get(&route.key(name));
+            let stored = stored.ok_or_else(|| ApiError::not_found(&route.resource, name))?;
+            (200, stored.object.clone())
+        }
+        Verb::List => (200, list::list(&mut store, &route, &query)?),
+        Verb::Watch => {
+            let stream = watch::start(&store, &route, &query)?;
+            return Ok(response(200, stream));
+        }
+        Verb::Create => (
+            201,
+            write::create(&mut store, &route, json_body(&body)?, &writer)?,
+        ),
+        Verb::Update => (
+            200,
+            write::update(&mut store, &route, name, json_body(&body)?, &writer)?,
+        ),
+        Verb::Patch => {
+            let patch_type = PatchType::from_content_type(content_type).ok_or_else(|| {
+                ApiError::new(
+                    415,
+                    "UnsupportedMediaType",
+                    format!("unsupported patch content type {content_type:?}"),
+                )
+            })?;
+            let (object, created) =
+                write::patch(&mut store, &route, name, patch_type, &body, &writer)?;
+            (if created { 201 } else { 200 }, object)
+        }
+        Verb::Delete => {
+            let options = if body.is_empty() {
+                Value::Null
+            } else {
+                json_body(&body)?
+            };
+            (200, write::delete(&mut store, &route, name, &options)?)
+        }
+    };
+    if verb.is_write() {
+        // Logged under the store lock, so the log has the order the writes were committed in.
+        let record = WriteRecord {
+            verb: verb.as_str().to_string(),
+            plural: route.resource.plural.clone(),
+            namespace: route.namespace.clone(),
+            name: object["metadata"]["name"]
+                .as_str()
+                .unwrap_or(name)
+                .to_string(),
+            subresource: route.subresource.clone(),
+            field_manager: field_manager.map(str::to_string),
+            patch_type: (verb == Verb::Patch).then(|| content_type.to_string()),
+        };
+        shared.writes.lock().expect("write log lock").push(record);
+    }
+    Ok(json_response(code, &object))
+}
+
+fn header_value(headers: &http::HeaderMap, name: header::HeaderName) -> &str {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn json_body(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not JSON: {e}")))
+}
+
+fn json_response(code: u16, value: &Value) -> Response<Body> {
+    let bytes = serde_json::to_vec(value).expect("JSON values serialize");
+    response(code, Full::new(bytes.into()).boxed_unsync())
+}
+
+fn response(code: u16, body: Body) -> Response<Body> {
+    Response::builder()
+        .status(code)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .expect("status codes come from the Kubernetes API")
+}

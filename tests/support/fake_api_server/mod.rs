@@ -1,0 +1,170 @@
+//! An in-process fake Kubernetes API server for tests: a `kube::Client` whose requests are served
+//! from memory, with enough of the API server's behaviour (resourceVersions, watches, the status
+//! subresource, server-side apply, finalizers) for `kube::runtime` controllers to run against it.
+//!
+//! Storage is generic: any `/api/v1/...` or `/apis/<group>/<version>/...` resource path is
+//! accepted without discovery. Custom resources (groups with a dot outside `*.k8s.io`) have a
+//! status subresource and a `metadata.generation`.
+
+mod apply;
+mod error;
+mod fields;
+mod http;
+mod list;
+mod patch;
+mod resource;
+mod route;
+mod select;
+mod store;
+mod watch;
+mod write;
+
+use std::{
+    convert::Infallible,
+    sync::{Arc, Mutex},
+};
+
+use serde_json::Value;
+
+use self::{
+    error::ApiError,
+    route::{Route, Verb},
+    store::{ObjectKey, Store},
+};
+
+/// The fake server; clones share its state.
+#[derive(Clone, Default)]
+pub struct FakeApiServer {
+    shared: Arc<Shared>,
+}
+
+/// A successful mutating request.
+// Each test crate reads the fields it needs.
+#[allow(dead_code)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteRecord {
+    /// "create", "update", "patch" or "delete".
+    pub verb: String,
+    pub plural: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub subresource: Option<String>,
+    /// The `fieldManager` query parameter, when the client sent one.
+    pub field_manager: Option<String>,
+    /// The content type of a patch.
+    pub patch_type: Option<String>,
+}
+
+/// Which requests an injected failure answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestMatcher {
+    /// "get", "list", "watch", "create", "update", "patch" or "delete".
+    pub verb: &'static str,
+    pub plural: &'static str,
+    pub subresource: Option<&'static str>,
+}
+
+#[derive(Default)]
+struct Shared {
+    store: Mutex<Store>,
+    writes: Mutex<Vec<WriteRecord>>,
+    failures: Mutex<Vec<Failure>>,
+}
+
+struct Failure {
+    matcher: RequestMatcher,
+    status: u16,
+    reason: String,
+    remaining: usize,
+}
+
+// Each test crate uses the part of the handle it needs.
+#[allow(dead_code)]
+impl FakeApiServer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A client for this server, with "default" as its default namespace.
+    pub fn client(&self) -> kube::Client {
+        let shared = self.shared.clone();
+        let service = tower::service_fn(move |request| {
+            let shared = shared.clone();
+            async move { Ok::<_, Infallible>(http::serve(&shared, request).await) }
+        });
+        kube::Client::new(service, "default")
+    }
+
+    /// Every successful mutating request so far, in the order they were committed.
+    pub fn writes(&self) -> Vec<WriteRecord> {
+        self.shared.writes.lock().expect("write log lock").clone()
+    }
+
+    pub fn count_writes(&self, verb: &str, plural: &str, subresource: Option<&str>) -> usize {
+        let writes = self.shared.writes.lock().expect("write log lock");
+        writes
+            .iter()
+            .filter(|w| {
+                w.verb == verb && w.plural == plural && w.subresource.as_deref() == subresource
+            })
+            .count()
+    }
+
+    /// The stored object; `api_path_prefix` is `api/v1` or `apis/<group>/<version>`.
+    pub fn get(
+        &self,
+        api_path_prefix: &str,
+        namespace: Option<&str>,
+        plural: &str,
+        name: &str,
+    ) -> Option<Value> {
+        let key = ObjectKey {
+            resource: resource::ResourceType::new(api_path_prefix.trim_matches('/'), plural),
+            namespace: namespace.unwrap_or_default().to_string(),
+            name: name.to_string(),
+        };
+        let store = self.shared.store.lock().expect("store lock");
+        store.get(&key).map(|stored| stored.object.clone())
+    }
+
+    /// Answers the next `count` matching requests with a `Status` of this code and reason,
+    /// before they reach the store.
+    pub fn fail_next(&self, matcher: RequestMatcher, status: u16, reason: &str, count: usize) {
+        let failure = Failure {
+            matcher,
+            status,
+            reason: reason.to_string(),
+            remaining: count,
+        };
+        self.shared
+            .failures
+            .lock()
+            .expect("failures lock")
+            .push(failure);
+    }
+
+    /// Ends every open watch and forgets the watch history, as an API server restart does:
+    /// watches resumed from an earlier resourceVersion get 410 Gone, so clients list again.
+    pub fn restart(&self) {
+        self.shared.store.lock().expect("store lock").restart();
+    }
+}
+
+impl Shared {
+    fn injected_failure(&self, verb: Verb, route: &Route) -> Option<ApiError> {
+        let mut failures = self.failures.lock().expect("failures lock");
+        let failure = failures.iter_mut().find(|f| {
+            f.remaining > 0
+                && f.matcher.verb == verb.as_str()
+                && f.matcher.plural == route.resource.plural
+                && f.matcher.subresource == route.subresource.as_deref()
+        })?;
+        failure.remaining -= 1;
+        let message = format!(
+            "injected failure: {} {}",
+            verb.as_str(),
+            route.resource.plural
+        );
+        Some(ApiError::new(failure.status, &failure.reason, message))
+    }
+}
