@@ -57,6 +57,7 @@ pub async fn cleanup(
     }
     finalizer::sync(api, resource, false).await?;
     ctx.backoff.reset(&key);
+    ctx.schedule.forget(&key);
     Ok(Action::await_change())
 }
 

@@ -14,13 +14,14 @@ pub fn name() -> String {
     format!("{OPERATOR_PREFIX}finalizer")
 }
 
-/// Adds or removes the finalizer so that its presence matches `wanted`. The JSON patch tests the
-/// list it read, so a concurrent change by someone else fails the patch instead of being lost.
+/// Adds or removes the finalizer so that its presence matches `wanted`; the object as patched,
+/// when it had to change. The JSON patch tests the list it read, so a concurrent change by
+/// someone else fails the patch instead of being lost.
 pub async fn sync(
     api: &Api<AppConfigDeployment>,
     resource: &AppConfigDeployment,
     wanted: bool,
-) -> Result<(), Error> {
+) -> Result<Option<AppConfigDeployment>, Error> {
     let finalizer = name();
     let current = resource.finalizers();
     let position = current.iter().position(|f| *f == finalizer);
@@ -37,7 +38,7 @@ pub async fn sync(
             {"op": "test", "path": format!("/metadata/finalizers/{i}"), "value": finalizer},
             {"op": "remove", "path": format!("/metadata/finalizers/{i}")},
         ]),
-        _ => return Ok(()),
+        _ => return Ok(None),
     };
     let patch: json_patch::Patch =
         serde_json::from_value(operations).expect("the finalizer patch is well-formed");
@@ -47,6 +48,6 @@ pub async fn sync(
         &Patch::Json::<()>(patch),
     )
     .await
-    .map_err(Error::Finalizer)?;
-    Ok(())
+    .map(Some)
+    .map_err(Error::Finalizer)
 }

@@ -4,6 +4,7 @@
 //! - [`decide`]: the convergence rules, a pure function;
 //! - `reconcile`: the I/O around it (observe, act, status, Events); `cleanup`: deletion;
 //! - `resolve`, `environments`: cached name→ID resolution and shared deployment listings;
+//! - `schedule`, `backoff`: when each resource is due again;
 //! - `status`, `conditions`, `summary`: what the status says; `events`: Kubernetes Events.
 
 mod backoff;
@@ -15,6 +16,7 @@ mod events;
 mod finalizer;
 mod reconcile;
 mod resolve;
+mod schedule;
 mod status;
 mod summary;
 
@@ -90,6 +92,7 @@ pub struct Context {
     environments: environments::Environments,
     publisher: events::Publisher,
     backoff: backoff::Backoff,
+    schedule: schedule::Schedule,
 }
 
 /// Runs the controller until `shutdown` completes, then finishes the reconciles in flight.
@@ -113,6 +116,7 @@ pub async fn run(
     let ctx = Arc::new(Context {
         publisher: events::Publisher::new(client.clone(), config.instance.clone()),
         backoff: backoff::Backoff::new(config.resync_interval.min(Duration::from_secs(300))),
+        schedule: schedule::Schedule::default(),
         client,
         aws,
         resolver: resolve::Resolver::default(),

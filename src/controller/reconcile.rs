@@ -52,12 +52,17 @@ pub async fn reconcile(
     if resource.metadata.deletion_timestamp.is_some() {
         return super::cleanup::cleanup(&api, &resource, &ctx).await;
     }
-    finalizer::sync(
-        &api,
-        &resource,
-        resource.spec.deletion_policy == DeletionPolicy::Stop,
-    )
-    .await?;
+    if let Some(wait) = ctx
+        .schedule
+        .wait(&key, resource.resource_version().as_deref())
+    {
+        return Ok(Action::requeue(wait));
+    }
+    let mut resource_version = resource.resource_version();
+    let wants_finalizer = resource.spec.deletion_policy == DeletionPolicy::Stop;
+    if let Some(patched) = finalizer::sync(&api, &resource, wants_finalizer).await? {
+        resource_version = patched.resource_version();
+    }
 
     let region = resource
         .spec
@@ -91,14 +96,13 @@ pub async fn reconcile(
             }
             let conditions = previous.conditions.as_deref().unwrap_or_default();
             let summary = summary::for_error(&failure, conditions, generation);
-            let status = status::next_status(
+            let mut status = status::next_status(
                 &previous,
                 generation,
                 &Observed::default(),
-                &summary,
                 ctx.config.event_log_limit,
-                Timestamp::now(),
             );
+            status::set_conditions(&mut status, &summary, generation, Timestamp::now());
             let requeue = if failure.is_transient() {
                 warn!(resource = %key, error = %failure, "AppConfig call failed; retrying with backoff");
                 ctx.backoff.next(&key, ctx.config.poll_interval)
@@ -116,14 +120,17 @@ pub async fn reconcile(
             "kind": "AppConfigDeployment",
             "status": next,
         });
-        api.patch_status(
-            &resource.name_any(),
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(patch),
-        )
-        .await
-        .map_err(Error::WriteStatus)?;
+        let written = api
+            .patch_status(
+                &resource.name_any(),
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(patch),
+            )
+            .await
+            .map_err(Error::WriteStatus)?;
+        resource_version = written.resource_version();
     }
+    ctx.schedule.set(&key, resource_version, requeue);
     // After the status that records them: a crash in between loses Events rather than
     // repeating them, and their names make a repeat impossible anyway.
     for notice in &notices {
@@ -292,23 +299,7 @@ async fn converge(
         deployment: detail.as_ref(),
         served_version: Some(served_version),
     };
-    // Facts first, conditions second: the message names what the new status shows.
-    let placeholder = super::conditions::Summary {
-        ready: "Unknown",
-        reconciling: false,
-        stalled: false,
-        reason: "Pending",
-        message: String::new(),
-    };
-    let now = Timestamp::now();
-    let facts_status = status::next_status(
-        previous,
-        generation,
-        &observed,
-        &placeholder,
-        ctx.config.event_log_limit,
-        now,
-    );
+    let mut next = status::next_status(previous, generation, &observed, ctx.config.event_log_limit);
     let situation = match decision.situation {
         // Every start lost a race (ConflictException): another deployment holds the environment.
         Situation::Starting => Situation::WaitingForEnvironment {
@@ -322,17 +313,10 @@ async fn converge(
         &Facts {
             declared_version: &spec.configuration_version,
             environment: &spec.environment,
-            status: &facts_status,
+            status: &next,
         },
     );
-    let next = status::next_status(
-        previous,
-        generation,
-        &observed,
-        &summary,
-        ctx.config.event_log_limit,
-        now,
-    );
+    status::set_conditions(&mut next, &summary, generation, Timestamp::now());
     notices.extend(transition_notices(
         previous, &situation, &summary, generation,
     ));

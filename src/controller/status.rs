@@ -25,13 +25,13 @@ pub struct Observed<'a> {
     pub served_version: Option<Option<String>>,
 }
 
+/// The previous status updated with what was observed; conditions are set separately, by
+/// [`set_conditions`], because their message names what this status shows.
 pub fn next_status(
     previous: &AppConfigDeploymentStatus,
     generation: i64,
     observed: &Observed<'_>,
-    summary: &Summary,
     event_log_limit: usize,
-    now: Timestamp,
 ) -> AppConfigDeploymentStatus {
     let mut status = previous.clone();
     status.observed_generation = Some(generation);
@@ -51,13 +51,19 @@ pub fn next_status(
     if let Some(served) = &observed.served_version {
         status.served_version = served.clone();
     }
-    status.conditions = Some(conditions(
-        previous.conditions.as_deref().unwrap_or_default(),
-        summary,
-        generation,
-        now,
-    ));
     status
+}
+
+/// Ready, Reconciling and Stalled for `summary`; `status.conditions` still holds the previous
+/// ones, whose transition times carry over.
+pub fn set_conditions(
+    status: &mut AppConfigDeploymentStatus,
+    summary: &Summary,
+    generation: i64,
+    now: Timestamp,
+) {
+    let previous = status.conditions.take().unwrap_or_default();
+    status.conditions = Some(conditions(&previous, summary, generation, now));
 }
 
 fn describe_deployment(status: &mut AppConfigDeploymentStatus, d: &Deployment, limit: usize) {

@@ -186,3 +186,181 @@ impl ReconcileFailure {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{api::v1alpha1::EventLogEntry, controller::conditions::conditions};
+
+    fn facts(status: &AppConfigDeploymentStatus) -> Facts<'_> {
+        Facts {
+            declared_version: "7",
+            environment: "production",
+            status,
+        }
+    }
+
+    fn aws(kind: ErrorKind, code: &str) -> ReconcileFailure {
+        ReconcileFailure::Aws(AwsError {
+            kind,
+            operation: "ListDeployments",
+            code: code.into(),
+            message: "details".into(),
+        })
+    }
+
+    fn flags(s: &Summary) -> (&str, bool, bool, &str) {
+        (s.ready, s.reconciling, s.stalled, s.reason)
+    }
+
+    #[test]
+    fn each_situation_has_the_contracts_conditions_and_reason() {
+        let status = AppConfigDeploymentStatus {
+            deployment_number: Some(12),
+            percentage_complete: Some(50.0),
+            ..Default::default()
+        };
+        let f = facts(&status);
+        let cases = [
+            (Situation::Deployed, ("True", false, false, "Deployed")),
+            (
+                Situation::InProgress(DeploymentState::Deploying),
+                ("False", true, false, "Deploying"),
+            ),
+            (
+                Situation::InProgress(DeploymentState::Baking),
+                ("False", true, false, "Baking"),
+            ),
+            (
+                Situation::InProgress(DeploymentState::Validating),
+                ("False", true, false, "Validating"),
+            ),
+            (
+                Situation::Superseding { number: 3 },
+                ("False", true, false, "Superseding"),
+            ),
+            (
+                Situation::WaitingForEnvironment {
+                    number: 3,
+                    profile_id: "p2".into(),
+                },
+                ("False", true, false, "WaitingForEnvironment"),
+            ),
+            (
+                Situation::Failed {
+                    number: 12,
+                    state: DeploymentState::RolledBack,
+                },
+                ("False", false, true, "RolledBack"),
+            ),
+            (
+                Situation::Failed {
+                    number: 12,
+                    state: DeploymentState::Reverted,
+                },
+                ("False", false, true, "Reverted"),
+            ),
+            (
+                Situation::Suspended { served: true },
+                ("True", false, false, "Suspended"),
+            ),
+            (
+                Situation::Suspended { served: false },
+                ("False", false, false, "Suspended"),
+            ),
+        ];
+        for (situation, expected) in cases {
+            let s = for_situation(&situation, &f);
+            assert_eq!(flags(&s), expected, "{situation:?}");
+            assert!(!s.message.is_empty());
+        }
+        let progress = for_situation(&Situation::InProgress(DeploymentState::Deploying), &f);
+        assert_eq!(
+            progress.message,
+            "Deployment 12 of version 7 is at 50% (DEPLOYING)"
+        );
+    }
+
+    #[test]
+    fn a_rollback_message_names_its_cause() {
+        let status = AppConfigDeploymentStatus {
+            event_log: Some(vec![EventLogEntry {
+                event_type: "ROLLBACK_STARTED".into(),
+                triggered_by: "CLOUDWATCH_ALARM".into(),
+                description: "Rollback initiated by alarm arn:aws:cloudwatch:x".into(),
+                occurred_at: None,
+            }]),
+            ..Default::default()
+        };
+        let s = for_situation(
+            &Situation::Failed {
+                number: 4,
+                state: DeploymentState::RolledBack,
+            },
+            &facts(&status),
+        );
+        assert_eq!(
+            s.message,
+            "Deployment 4 of version 7 was rolled back (CLOUDWATCH_ALARM: Rollback initiated by alarm arn:aws:cloudwatch:x); the operator does not retry it: change the spec to try again"
+        );
+    }
+
+    #[test]
+    fn terminal_errors_stall_with_the_aws_message() {
+        let cases = [
+            (ErrorKind::NotFound, "ResourceNotFoundException", "NotFound"),
+            (
+                ErrorKind::AccessDenied,
+                "AccessDeniedException",
+                "AccessDenied",
+            ),
+            (
+                ErrorKind::InvalidRequest,
+                "BadRequestException",
+                "InvalidRequest",
+            ),
+        ];
+        for (kind, code, reason) in cases {
+            let s = for_error(&aws(kind, code), &[], 1);
+            assert_eq!(flags(&s), ("False", false, true, reason));
+            assert_eq!(
+                s.message,
+                format!("AppConfig ListDeployments failed: {code}: details")
+            );
+            assert!(!aws(kind, code).is_transient());
+        }
+    }
+
+    #[test]
+    fn transient_errors_keep_a_current_ready_and_retry() {
+        let ready = Summary {
+            ready: "True",
+            reconciling: false,
+            stalled: false,
+            reason: "Deployed",
+            message: String::new(),
+        };
+        let now = "2026-11-21T10:00:00Z".parse().unwrap();
+        let previous = conditions(&[], &ready, 3, now);
+        let throttled = aws(ErrorKind::Transient, "ThrottlingException");
+        assert!(throttled.is_transient());
+        let s = for_error(&throttled, &previous, 3);
+        assert_eq!(flags(&s), ("True", true, false, "RetryingAwsError"));
+        // Ready of an older generation says nothing about this one.
+        let s = for_error(&throttled, &previous, 4);
+        assert_eq!(flags(&s), ("False", true, false, "RetryingAwsError"));
+    }
+
+    #[test]
+    fn resolution_errors_stall_as_not_found() {
+        let missing =
+            ReconcileFailure::Resolve(crate::controller::resolve::ResolveError::NotFound {
+                kind: crate::controller::resolve::Kind::Environment,
+                value: "staging".into(),
+                parent: Some("app1".into()),
+            });
+        let s = for_error(&missing, &[], 1);
+        assert_eq!(flags(&s), ("False", false, true, "NotFound"));
+        assert!(s.message.contains("spec.environment"));
+    }
+}

@@ -745,6 +745,28 @@ async fn watch_follows_selectors_and_ends_with_a_bookmark() {
     assert_eq!(seen, ["ADDED a", "DELETED a", bookmark.as_str()]);
 }
 
+#[tokio::test]
+async fn serves_clients_of_other_processes_over_http() {
+    let fake = FakeApiServer::new();
+    let address = fake.serve().await.expect("the fake listens");
+    let url = format!("http://{address}").parse().expect("a valid URL");
+    let client = kube::Client::try_from(kube::Config::new(url)).expect("a client");
+    let maps: Api<ConfigMap> = Api::namespaced(client, NS);
+    let mut events = watcher(maps.clone(), watcher::Config::default()).boxed();
+    for expected in ["Init", "InitDone"] {
+        assert_eq!(describe(next(&mut events).await.unwrap()), expected);
+    }
+
+    maps.create(&PostParams::default(), &config_map("a", &[]))
+        .await
+        .unwrap();
+    let read = maps.get("a").await.unwrap();
+    assert_eq!(read.data.unwrap()["key"], "value");
+    // The open watch streams the change as it happens, from the store the in-process client sees.
+    assert_eq!(describe(next(&mut events).await.unwrap()), "Apply a value");
+    assert!(fake.get("api/v1", Some(NS), "configmaps", "a").is_some());
+}
+
 async fn reconcile(
     object: Arc<AppConfigDeployment>,
     api: Arc<Api<AppConfigDeployment>>,

@@ -15,6 +15,7 @@ mod patch;
 mod resource;
 mod route;
 mod select;
+mod serve;
 mod store;
 mod watch;
 mod write;

@@ -1,0 +1,583 @@
+//! The controller at scale: 1,000 AppConfigDeployments, each with an AppConfig environment of its
+//! own, reconciled by the release binary running as its own process against the in-process
+//! AppConfig emulator and the fake Kubernetes API server served over HTTP. Prints the time until
+//! all are Ready, spec change → StartDeployment latency, the controller's peak RSS, and the
+//! AppConfig calls a settled controller makes, each next to its target (PASS/MISS).
+//!
+//! `cargo bench --bench controller`. Environment overrides for quick runs:
+//! - `BENCH_RESOURCES`: resources and environments, default 1000 (at most 2000, the emulator's
+//!   quotas: 100 applications of 20 environments);
+//! - `BENCH_CHANGES`: resources whose version is changed one at a time, default 200;
+//! - `BENCH_RESYNC_SECONDS`: the operator's `--resync-interval`, default 10;
+//! - `BENCH_WINDOW_SECONDS`: how long the settled controller's calls are counted, default 60.
+
+#[path = "../tests/support/fake_api_server/mod.rs"]
+mod fake_api_server;
+#[allow(dead_code)] // The benchmark arranges AppConfig with part of the scenarios' world.
+#[path = "../tests/controller/world.rs"]
+mod world;
+
+use std::{
+    collections::BTreeMap,
+    env, fs,
+    net::SocketAddr,
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use appconfig_operator::{
+    api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentSpec, DeletionPolicy},
+    emulator::Quotas,
+};
+use fake_api_server::FakeApiServer;
+use futures::future::join_all;
+use kube::{
+    Api,
+    api::{Patch, PatchParams, PostParams},
+};
+use serde_json::{Value, json};
+use world::{Target, World};
+
+const NAMESPACE: &str = "bench";
+const PROFILE: &str = "flags";
+const STRATEGY: &str = "bench-instant";
+const ACD_PREFIX: &str = "apis/appconfig.operators.dev/v1alpha1";
+const ACD_PLURAL: &str = "appconfigdeployments";
+/// The operator's default `--resync-interval`, which the settled call rate is scaled to.
+const DEFAULT_RESYNC: Duration = Duration::from_secs(600);
+
+const READY_TARGET: Duration = Duration::from_secs(60);
+const P99_TARGET: Duration = Duration::from_millis(250);
+const RSS_TARGET_KIB: u64 = 64 * 1024;
+
+struct Settings {
+    resources: usize,
+    changes: usize,
+    resync: Duration,
+    window: Duration,
+}
+
+impl Settings {
+    fn from_env() -> Self {
+        let resources = env_number("BENCH_RESOURCES", 1_000);
+        let q = Quotas::default();
+        let most = q.applications * q.environments_per_application;
+        assert!(
+            (1..=most).contains(&resources),
+            "BENCH_RESOURCES must be 1..={most}: the emulator's quotas allow {} applications of {} environments",
+            q.applications,
+            q.environments_per_application
+        );
+        Self {
+            resources,
+            // Each resource changes at most once, so every change starts exactly one deployment.
+            changes: env_number("BENCH_CHANGES", 200).clamp(1, resources),
+            resync: Duration::from_secs(env_number("BENCH_RESYNC_SECONDS", 10) as u64),
+            window: Duration::from_secs(env_number("BENCH_WINDOW_SECONDS", 60) as u64),
+        }
+    }
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let settings = Settings::from_env();
+    let world = World::start().await;
+    world.strategy(STRATEGY, 0, 100.0, 0).await;
+    let targets = arrange(&world, settings.resources).await;
+    let fake = FakeApiServer::new();
+    let api_server = fake.serve().await.expect("the fake API server listens");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let operator = Operator::spawn(dir.path(), api_server, &world, settings.resync).await;
+    print_header(&settings);
+
+    let resources = Api::namespaced(fake.client(), NAMESPACE);
+    let names: Vec<String> = (0..settings.resources).map(resource_name).collect();
+    if create_and_wait(&world, &fake, &resources, &names).await {
+        measure_changes(&world, &fake, &resources, &targets, &settings).await;
+        measure_settled(&world, &fake, &names, &settings).await;
+    }
+    report_rss(operator.peak_rss_kib());
+    operator.stop(dir.path());
+    world.emulator.shutdown().await.expect("the emulator stops");
+}
+
+fn application_name(index: usize) -> String {
+    format!(
+        "bench-app-{:03}",
+        index / Quotas::default().environments_per_application
+    )
+}
+
+fn environment_name(index: usize) -> String {
+    format!("env-{index:04}")
+}
+
+fn resource_name(index: usize) -> String {
+    format!("acd-{index:04}")
+}
+
+/// One environment per resource, as many to an application as the quota allows, and in each
+/// application one hosted profile with versions 1 and 2.
+async fn arrange(world: &World, resources: usize) -> Vec<Target> {
+    let per_application = Quotas::default().environments_per_application;
+    let applications = resources.div_ceil(per_application);
+    let arranged = join_all((0..applications).map(|a| {
+        let first = a * per_application;
+        arrange_application(world, first..resources.min(first + per_application))
+    }))
+    .await;
+    arranged.into_iter().flatten().collect()
+}
+
+async fn arrange_application(world: &World, indexes: std::ops::Range<usize>) -> Vec<Target> {
+    let application = world
+        .appconfig
+        .create_application()
+        .name(application_name(indexes.start))
+        .send()
+        .await
+        .expect("application created")
+        .id
+        .expect("an application ID");
+    let profile = world.profile(&application, PROFILE).await;
+    let mut targets = Vec::new();
+    for index in indexes {
+        targets.push(Target {
+            application: application.clone(),
+            environment: world
+                .environment(&application, &environment_name(index), &[])
+                .await,
+            profile: profile.clone(),
+        });
+    }
+    for version in ["1", "2"] {
+        let content = format!(r#"{{"version":{version}}}"#);
+        world.version(&targets[0], &profile, &content, None).await;
+    }
+    targets
+}
+
+/// The release binary, running `run` against the emulator and the served fake.
+struct Operator {
+    child: Child,
+}
+
+impl Operator {
+    async fn spawn(dir: &Path, api_server: SocketAddr, world: &World, resync: Duration) -> Self {
+        let kubeconfig = dir.join("kubeconfig");
+        fs::write(&kubeconfig, kubeconfig_yaml(api_server)).expect("the kubeconfig is written");
+        let log = fs::File::create(dir.join("operator.log")).expect("the log file is created");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_appconfig-operator"))
+            .arg("run")
+            .args(["--aws-endpoint-url", &world.emulator.endpoint_url()])
+            .args(["--region", "us-east-1", "--poll-interval", "1s"])
+            .args(["--resync-interval", &format!("{}s", resync.as_secs())])
+            .args(["--namespace", NAMESPACE, "--log-format", "json"])
+            .args(["--log-level", "warn"])
+            .env("KUBECONFIG", &kubeconfig)
+            .env("AWS_ACCESS_KEY_ID", "bench")
+            .env("AWS_SECRET_ACCESS_KEY", "bench")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("the operator starts");
+        // Its watch is open well within a second; creating resources before would measure its
+        // start-up, which is not what the Ready figure is about.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Some(status) = child.try_wait().expect("the operator's status") {
+            let log = fs::read_to_string(dir.join("operator.log")).unwrap_or_default();
+            panic!("the operator exited at start-up ({status}):\n{log}");
+        }
+        Self { child }
+    }
+
+    /// VmHWM: the most resident memory the process ever had.
+    fn peak_rss_kib(&self) -> Option<u64> {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// SIGTERM, as Kubernetes stops a pod, then its log's warnings for the record.
+    fn stop(mut self, dir: &Path) {
+        let terminated = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while terminated && Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        report_log(&fs::read_to_string(dir.join("operator.log")).unwrap_or_default());
+    }
+}
+
+impl Drop for Operator {
+    /// Never leaves the operator running after the benchmark, even when it panics.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn kubeconfig_yaml(api_server: SocketAddr) -> String {
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: http://{api_server}
+users:
+- name: bench
+  user: {{}}
+contexts:
+- name: fake
+  context:
+    cluster: fake
+    user: bench
+    namespace: {NAMESPACE}
+current-context: fake
+"
+    )
+}
+
+fn resource(index: usize) -> AppConfigDeployment {
+    let spec = AppConfigDeploymentSpec {
+        application: application_name(index),
+        environment: environment_name(index),
+        configuration_profile: PROFILE.into(),
+        configuration_version: "1".into(),
+        deployment_strategy: STRATEGY.into(),
+        description: None,
+        kms_key_identifier: None,
+        dynamic_extension_parameters: None,
+        tags: None,
+        region: None,
+        suspend: false,
+        deletion_policy: DeletionPolicy::Retain,
+    };
+    let mut resource = AppConfigDeployment::new(&resource_name(index), spec);
+    resource.metadata.namespace = Some(NAMESPACE.into());
+    resource
+}
+
+/// Figure 1. False when not all became Ready, which leaves nothing settled to measure.
+async fn create_and_wait(
+    world: &World,
+    fake: &FakeApiServer,
+    resources: &Api<AppConfigDeployment>,
+    names: &[String],
+) -> bool {
+    let started = Instant::now();
+    for index in 0..names.len() {
+        resources
+            .create(&PostParams::default(), &resource(index))
+            .await
+            .expect("the resource is created");
+    }
+    let created = started.elapsed();
+    // Twice the target, so a miss still says by how much.
+    let outcome = wait_ready(fake, names, started, READY_TARGET * 2).await;
+    let figure = format!("all {} Ready after the first create", names.len());
+    match outcome {
+        Ok(took) => row(
+            &figure,
+            &format!("{:.2} s", took.as_secs_f64()),
+            &format!("< {} s", READY_TARGET.as_secs()),
+            Some(took < READY_TARGET),
+        ),
+        Err(pending) => row(
+            &figure,
+            &format!("{pending} not Ready"),
+            &format!("< {} s", READY_TARGET.as_secs()),
+            Some(false),
+        ),
+    }
+    note(&format!(
+        "creating them took {:.2} s; AppConfig calls until all Ready: {}",
+        created.as_secs_f64(),
+        format_calls(&world.emulator.control().calls())
+    ));
+    outcome.is_ok()
+}
+
+/// Waits until every resource is Ready for its current generation; how long since `since`, or
+/// how many were not Ready when `limit` passed.
+async fn wait_ready(
+    fake: &FakeApiServer,
+    names: &[String],
+    since: Instant,
+    limit: Duration,
+) -> Result<Duration, usize> {
+    let mut pending: Vec<&String> = names.iter().collect();
+    loop {
+        // A resource once Ready stays Ready until its spec changes, so only the rest are read.
+        pending.retain(|name| {
+            let object = fake.get(ACD_PREFIX, Some(NAMESPACE), ACD_PLURAL, name);
+            !object.as_ref().is_some_and(is_ready)
+        });
+        if pending.is_empty() {
+            return Ok(since.elapsed());
+        }
+        if since.elapsed() > limit {
+            return Err(pending.len());
+        }
+        // Coarse enough to leave the CPUs to the operator, fine enough for a figure in seconds.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn is_ready(object: &Value) -> bool {
+    let generation = &object["metadata"]["generation"];
+    let status = &object["status"];
+    status["observedGeneration"] == *generation
+        && status["conditions"].as_array().is_some_and(|conditions| {
+            conditions.iter().any(|c| {
+                c["type"] == "Ready"
+                    && c["status"] == "True"
+                    && c["observedGeneration"] == *generation
+            })
+        })
+}
+
+/// Figure 2: with every resource present, one version change at a time, spread over the
+/// applications.
+async fn measure_changes(
+    world: &World,
+    fake: &FakeApiServer,
+    resources: &Api<AppConfigDeployment>,
+    targets: &[Target],
+    settings: &Settings,
+) {
+    let mut latencies = Vec::with_capacity(settings.changes);
+    let mut changed = Vec::with_capacity(settings.changes);
+    for k in 0..settings.changes {
+        let index = k * settings.resources / settings.changes;
+        latencies.push(change_version(world, resources, &targets[index], index).await);
+        changed.push(resource_name(index));
+    }
+    latencies.sort_unstable();
+    let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
+    let p99 = percentile(0.99);
+    row(
+        &format!("spec change → StartDeployment p50 ({} changes)", latencies.len()),
+        &format!("{:.2?}", percentile(0.50)),
+        "",
+        None,
+    );
+    row(
+        "spec change → StartDeployment p99",
+        &format!("{p99:.2?}"),
+        &format!("< {} ms", P99_TARGET.as_millis()),
+        Some(p99 < P99_TARGET),
+    );
+    note(&format!(
+        "max {:.2?}; timed from the patch's response to the emulator receiving StartDeployment (its call count, read every 1 ms), each then confirmed with ListDeployments",
+        latencies[latencies.len() - 1]
+    ));
+    let since = Instant::now();
+    if let Err(pending) = wait_ready(fake, &changed, since, READY_TARGET).await {
+        panic!("{pending} changed resources were not Ready again within {READY_TARGET:?}");
+    }
+}
+
+/// Changes one resource's version to 2; the time until the emulator receives its
+/// StartDeployment.
+async fn change_version(
+    world: &World,
+    resources: &Api<AppConfigDeployment>,
+    target: &Target,
+    index: usize,
+) -> Duration {
+    let starts = world.calls("StartDeployment");
+    let patch = Patch::Merge(json!({"spec": {"configurationVersion": "2"}}));
+    resources
+        .patch(&resource_name(index), &PatchParams::default(), &patch)
+        .await
+        .expect("the spec is patched");
+    let patched = Instant::now();
+    let limit = Duration::from_secs(10);
+    while world.calls("StartDeployment") == starts {
+        assert!(
+            patched.elapsed() < limit,
+            "no StartDeployment within {limit:?} of changing {}",
+            resource_name(index)
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let latency = patched.elapsed();
+    confirm_version_2(world, target, index).await;
+    latency
+}
+
+/// The StartDeployment counted was this environment's, of version 2: nothing else deploys while
+/// the others are settled, but a figure should not rest on that.
+async fn confirm_version_2(world: &World, target: &Target, index: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let newest = world.deployments(target).await.into_iter().next();
+        if newest.is_some_and(|(_, _, version, _)| version == "2") {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the deployment started after changing {} is not version 2 of its environment",
+            resource_name(index)
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Figure 4: with every resource Ready, the AppConfig calls over a window of several resync
+/// intervals, and the same rate at the default interval.
+async fn measure_settled(
+    world: &World,
+    fake: &FakeApiServer,
+    names: &[String],
+    settings: &Settings,
+) {
+    if let Err(pending) = wait_ready(fake, names, Instant::now(), READY_TARGET).await {
+        panic!("{pending} resources were not Ready before the settled window");
+    }
+    // The last status writes bring their resources back once more; let those pass.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let calls_before = world.emulator.control().calls();
+    let writes_before = fake.writes().len();
+    tokio::time::sleep(settings.window).await;
+    let calls = difference(&world.emulator.control().calls(), &calls_before);
+    let writes = fake.writes().len() - writes_before;
+
+    let resources = settings.resources as f64;
+    let intervals = settings.window.as_secs_f64() / settings.resync.as_secs_f64();
+    let lists = calls.get("ListDeployments").copied().unwrap_or(0);
+    let others: u64 = calls
+        .iter()
+        .filter(|(operation, _)| *operation != "ListDeployments")
+        .map(|(_, count)| count)
+        .sum();
+    let total = lists + others;
+    let per_interval = lists as f64 / resources / intervals;
+    let per_hour_intervals = Duration::from_secs(3600).as_secs_f64() / DEFAULT_RESYNC.as_secs_f64();
+    let per_resource_hour = total as f64 / resources / intervals * per_hour_intervals;
+    row(
+        "settled: ListDeployments / environment / resync",
+        &format!("{per_interval:.3}"),
+        "≤ 1",
+        Some(per_interval <= 1.0),
+    );
+    row(
+        "settled: other AppConfig calls",
+        &others.to_string(),
+        "0",
+        Some(others == 0),
+    );
+    row(
+        "settled: calls / resource / hour at 10m resync",
+        &format!("{per_resource_hour:.2}"),
+        "",
+        None,
+    );
+    note(&format!(
+        "window {} s at --resync-interval {} s ({intervals:.1} intervals), one resource per environment: {}; Kubernetes writes {writes}",
+        settings.window.as_secs(),
+        settings.resync.as_secs(),
+        format_calls(&calls)
+    ));
+    note(&format!(
+        "per hour: {total} calls / {} resources / {intervals:.1} intervals = {:.3} calls per resource per resync, × {per_hour_intervals:.0} resyncs an hour at the default {} min = {per_resource_hour:.2}",
+        settings.resources,
+        total as f64 / resources / intervals,
+        DEFAULT_RESYNC.as_secs() / 60,
+    ));
+}
+
+fn difference(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(operation, count)| {
+            let earlier = before.get(operation).copied().unwrap_or(0);
+            (operation.clone(), count - earlier)
+        })
+        .filter(|(_, count)| *count > 0)
+        .collect()
+}
+
+fn format_calls(calls: &BTreeMap<String, u64>) -> String {
+    if calls.is_empty() {
+        return "none".to_owned();
+    }
+    calls
+        .iter()
+        .map(|(operation, count)| format!("{operation} {count}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Figure 3.
+fn report_rss(peak_kib: Option<u64>) {
+    let target = format!("< {} MiB", RSS_TARGET_KIB / 1024);
+    match peak_kib {
+        Some(kib) => row(
+            "controller peak RSS (VmHWM)",
+            &format!("{:.1} MiB", kib as f64 / 1024.0),
+            &target,
+            Some(kib < RSS_TARGET_KIB),
+        ),
+        None => row("controller peak RSS (VmHWM)", "n/a", &target, None),
+    }
+}
+
+/// Warnings explain a MISS, so the run shows how many there were and the first.
+fn report_log(log: &str) {
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    let first: String = lines.first().map_or("", |l| l).chars().take(300).collect();
+    match lines.len() {
+        0 => note("operator log: no warnings or errors"),
+        n => note(&format!("operator log: {n} lines at warn or above; first: {first}")),
+    }
+}
+
+fn print_header(settings: &Settings) {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "controller: {} AppConfigDeployments, one environment each in {} applications; operator process with --poll-interval 1s --resync-interval {}s; emulator and fake API server in the bench process; {cpus} CPUs ({})",
+        settings.resources,
+        settings.resources.div_ceil(Quotas::default().environments_per_application),
+        settings.resync.as_secs(),
+        cpu_model().unwrap_or_else(|| "model unknown".to_owned())
+    );
+    println!("{:<52} {:>12} {:>10}  result", "figure", "value", "target");
+}
+
+fn cpu_model() -> Option<String> {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").ok()?;
+    let line = cpuinfo.lines().find(|l| l.starts_with("model name"))?;
+    Some(line.split_once(':')?.1.trim().to_owned())
+}
+
+fn row(figure: &str, value: &str, target: &str, pass: Option<bool>) {
+    let result = match pass {
+        Some(true) => "PASS",
+        Some(false) => "MISS",
+        None => "",
+    };
+    println!("{figure:<52} {value:>12} {target:>10}  {result}");
+}
+
+fn note(text: &str) {
+    println!("  {text}");
+}
