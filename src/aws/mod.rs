@@ -15,6 +15,7 @@ use std::{
 };
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_sdk_appconfig::config::{Credentials, ProvideCredentials};
 
 pub use appconfig::{AppConfig, StartRequest};
 
@@ -26,8 +27,9 @@ pub struct AwsSettings {
     pub region: Option<String>,
     /// Send AppConfig calls here instead of AWS (the emulator).
     pub endpoint_url: Option<String>,
-    /// The endpoint is the embedded emulator, which checks no credentials: use fixed ones and
-    /// us-east-1 unless told otherwise, so a try-out needs no AWS configuration at all.
+    /// The endpoint is the embedded emulator, which checks no credentials: sign with placeholder
+    /// ones, so a try-out needs no AWS configuration at all. (With any endpoint URL, a missing
+    /// region defaults to us-east-1, and missing credentials to placeholders, with a warning.)
     pub emulated: bool,
 }
 
@@ -36,8 +38,14 @@ pub struct AwsSettings {
 pub struct AppConfigClients {
     base: SdkConfig,
     endpoint_url: Option<String>,
+    /// Sign with placeholder credentials: an emulator checks none, and a try-out should not
+    /// need AWS configuration.
+    placeholder_credentials: bool,
     by_region: Arc<Mutex<HashMap<String, AppConfig>>>,
 }
+
+/// The region an emulator answers for when none is configured.
+const EMULATOR_REGION: &str = "us-east-1";
 
 impl AppConfigClients {
     /// Loads credentials and region from the standard chain: environment, profiles, IRSA web
@@ -53,19 +61,29 @@ impl AppConfigClients {
                     .operation_timeout(Duration::from_secs(30))
                     .build(),
             );
-        if settings.emulated {
-            loader = loader.test_credentials().region(Region::new(
-                settings
-                    .region
-                    .clone()
-                    .unwrap_or_else(|| "us-east-1".to_owned()),
-            ));
-        } else if let Some(region) = &settings.region {
+        if let Some(region) = &settings.region {
             loader = loader.region(Region::new(region.clone()));
         }
+        let mut base = loader.load().await;
+        let mut placeholder_credentials = settings.emulated;
+        if let Some(url) = &settings.endpoint_url
+            && !settings.emulated
+        {
+            if let Err(e) = credentials_available(&base).await {
+                tracing::warn!(endpoint_url = %url, error = %e, "no AWS credentials found; signing AppConfig calls with placeholder credentials, which only an emulator accepts");
+                placeholder_credentials = true;
+            }
+        }
+        if base.region().is_none() && settings.endpoint_url.is_some() {
+            base = base
+                .into_builder()
+                .region(Region::from_static(EMULATOR_REGION))
+                .build();
+        }
         Self {
-            base: loader.load().await,
+            base,
             endpoint_url: settings.endpoint_url.clone(),
+            placeholder_credentials,
             by_region: Arc::default(),
         }
     }
@@ -92,8 +110,28 @@ impl AppConfigClients {
                 if let Some(url) = &self.endpoint_url {
                     config = config.endpoint_url(url);
                 }
+                if self.placeholder_credentials {
+                    config = config.credentials_provider(Credentials::new(
+                        "placeholder",
+                        "placeholder",
+                        None,
+                        None,
+                        "appconfig-operator",
+                    ));
+                }
                 AppConfig::new(aws_sdk_appconfig::Client::from_conf(config.build()))
             })
             .clone()
     }
+}
+
+async fn credentials_available(config: &SdkConfig) -> Result<(), String> {
+    let provider = config
+        .credentials_provider()
+        .ok_or("no credential provider configured")?;
+    provider
+        .provide_credentials()
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

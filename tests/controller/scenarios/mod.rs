@@ -109,3 +109,21 @@ pub fn served(o: &AppConfigDeployment) -> Option<&str> {
 pub fn deployment_number(o: &AppConfigDeployment) -> Option<i32> {
     o.status.as_ref()?.deployment_number
 }
+
+/// The status shows the IDs of `t` and of the strategy `strategy_id`.
+pub fn assert_resolved(o: &AppConfigDeployment, t: &Target, strategy_id: &str) {
+    let status = o.status.as_ref().expect("a status");
+    let ids = [
+        status.application_id.as_deref(),
+        status.environment_id.as_deref(),
+        status.configuration_profile_id.as_deref(),
+        status.deployment_strategy_id.as_deref(),
+    ];
+    let expected = [
+        t.application.as_str(),
+        t.environment.as_str(),
+        t.profile.as_str(),
+        strategy_id,
+    ];
+    assert_eq!(ids, expected.map(Some));
+}

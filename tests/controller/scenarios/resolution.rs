@@ -3,7 +3,7 @@
 
 use appconfig_operator::api::v1alpha1::AppConfigDeploymentSpec as Spec;
 
-use super::{condition, flags, ready, scenario, spec};
+use super::{assert_resolved, condition, flags, ready, scenario, spec};
 
 /// Turns a good spec into one that names something AppConfig does not have.
 type Breakage = Box<dyn Fn(&mut Spec)>;
@@ -29,22 +29,7 @@ async fn names_and_ids_both_resolve(cluster: &Cluster, world: &World) {
         })
         .await;
     let status = o.status.as_ref().unwrap();
-    assert_eq!(
-        status.application_id.as_deref(),
-        Some(t.application.as_str())
-    );
-    assert_eq!(
-        status.environment_id.as_deref(),
-        Some(t.environment.as_str())
-    );
-    assert_eq!(
-        status.configuration_profile_id.as_deref(),
-        Some(t.profile.as_str())
-    );
-    assert_eq!(
-        status.deployment_strategy_id.as_deref(),
-        Some("AppConfig.AllAtOnce")
-    );
+    assert_resolved(&o, &t, "AppConfig.AllAtOnce");
     assert_eq!(status.version_label.as_deref(), Some("v1.0.0"));
     world.advance(10 * 60);
     let o = cluster

@@ -3,7 +3,9 @@
 use appconfig_operator::api::v1alpha1::AppConfigDeployment;
 use aws_sdk_appconfig::types::DeploymentState;
 
-use super::{condition, deployment_number, flags, ready, scenario, served, spec, state};
+use super::{
+    assert_resolved, condition, deployment_number, flags, ready, scenario, served, spec, state,
+};
 use crate::{cluster::Cluster, operator::Operator, world::World};
 
 scenario!(create_deploys_through_each_stage_to_complete);
@@ -27,22 +29,7 @@ async fn create_deploys_through_each_stage_to_complete(cluster: &Cluster, world:
     assert_eq!(status.deployment_number, Some(1));
     assert_eq!(status.deployment_generation, o.metadata.generation);
     assert_eq!(status.configuration_version.as_deref(), Some(v1.as_str()));
-    assert_eq!(
-        status.application_id.as_deref(),
-        Some(t.application.as_str())
-    );
-    assert_eq!(
-        status.environment_id.as_deref(),
-        Some(t.environment.as_str())
-    );
-    assert_eq!(
-        status.configuration_profile_id.as_deref(),
-        Some(t.profile.as_str())
-    );
-    assert_eq!(
-        status.deployment_strategy_id.as_deref(),
-        Some(strategy.as_str())
-    );
+    assert_resolved(&o, &t, &strategy);
     assert_eq!(status.growth_type.as_deref(), Some("LINEAR"));
     assert_eq!(status.growth_factor, Some(50.0));
     assert_eq!(status.deployment_duration_in_minutes, Some(2));
@@ -85,7 +72,10 @@ async fn create_deploys_through_each_stage_to_complete(cluster: &Cluster, world:
     // first observation, not one per poll.
     let writes = cluster.status_writes("flags");
     if let Some(n) = writes {
-        assert!((4..=6).contains(&n), "{n} status writes for a four-stage rollout");
+        assert!(
+            (4..=6).contains(&n),
+            "{n} status writes for a four-stage rollout"
+        );
     }
     // Settled: a few resyncs later nothing more was written to AppConfig, and the status was
     // not rewritten.
