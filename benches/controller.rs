@@ -95,7 +95,8 @@ async fn main() {
     let fake = FakeApiServer::new();
     let api_server = fake.serve().await.expect("the fake API server listens");
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let operator = Operator::spawn(dir.path(), api_server, &world, settings.resync).await;
+    let endpoint = world.emulator.endpoint_url();
+    let operator = Operator::spawn(dir.path(), api_server, &endpoint, settings.resync).await;
     print_header(&settings);
 
     let resources = Api::namespaced(fake.client(), NAMESPACE);
@@ -171,13 +172,19 @@ struct Operator {
 }
 
 impl Operator {
-    async fn spawn(dir: &Path, api_server: SocketAddr, world: &World, resync: Duration) -> Self {
+    async fn spawn(
+        dir: &Path,
+        api_server: SocketAddr,
+        aws_endpoint: &str,
+        resync: Duration,
+    ) -> Self {
         let kubeconfig = dir.join("kubeconfig");
-        fs::write(&kubeconfig, kubeconfig_yaml(api_server)).expect("the kubeconfig is written");
+        fs::write(&kubeconfig, fake_api_server::kubeconfig(api_server))
+            .expect("the kubeconfig is written");
         let log = fs::File::create(dir.join("operator.log")).expect("the log file is created");
         let mut child = Command::new(env!("CARGO_BIN_EXE_appconfig-operator"))
             .arg("run")
-            .args(["--aws-endpoint-url", &world.emulator.endpoint_url()])
+            .args(["--aws-endpoint-url", aws_endpoint])
             .args(["--region", "us-east-1", "--poll-interval", "1s"])
             .args(["--resync-interval", &format!("{}s", resync.as_secs())])
             .args(["--namespace", NAMESPACE, "--log-format", "json"])
@@ -233,28 +240,6 @@ impl Drop for Operator {
     }
 }
 
-fn kubeconfig_yaml(api_server: SocketAddr) -> String {
-    format!(
-        "apiVersion: v1
-kind: Config
-clusters:
-- name: fake
-  cluster:
-    server: http://{api_server}
-users:
-- name: bench
-  user: {{}}
-contexts:
-- name: fake
-  context:
-    cluster: fake
-    user: bench
-    namespace: {NAMESPACE}
-current-context: fake
-"
-    )
-}
-
 fn resource(index: usize) -> AppConfigDeployment {
     let spec = AppConfigDeploymentSpec {
         application: application_name(index),
@@ -282,6 +267,7 @@ async fn create_and_wait(
     resources: &Api<AppConfigDeployment>,
     names: &[String],
 ) -> bool {
+    let calls_before = world.emulator.control().calls();
     let started = Instant::now();
     for index in 0..names.len() {
         resources
@@ -310,7 +296,10 @@ async fn create_and_wait(
     note(&format!(
         "creating them took {:.2} s; AppConfig calls until all Ready: {}",
         created.as_secs_f64(),
-        format_calls(&world.emulator.control().calls())
+        format_calls(&difference(
+            &world.emulator.control().calls(),
+            &calls_before
+        ))
     ));
     outcome.is_ok()
 }
@@ -374,7 +363,10 @@ async fn measure_changes(
     let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
     let p99 = percentile(0.99);
     row(
-        &format!("spec change → StartDeployment p50 ({} changes)", latencies.len()),
+        &format!(
+            "spec change → StartDeployment p50 ({} changes)",
+            latencies.len()
+        ),
         &format!("{:.2?}", percentile(0.50)),
         "",
         None,
@@ -505,7 +497,10 @@ async fn measure_settled(
     ));
 }
 
-fn difference(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+fn difference(
+    after: &BTreeMap<String, u64>,
+    before: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
     after
         .iter()
         .map(|(operation, count)| {
@@ -547,7 +542,9 @@ fn report_log(log: &str) {
     let first: String = lines.first().map_or("", |l| l).chars().take(300).collect();
     match lines.len() {
         0 => note("operator log: no warnings or errors"),
-        n => note(&format!("operator log: {n} lines at warn or above; first: {first}")),
+        n => note(&format!(
+            "operator log: {n} lines at warn or above; first: {first}"
+        )),
     }
 }
 
@@ -556,7 +553,9 @@ fn print_header(settings: &Settings) {
     println!(
         "controller: {} AppConfigDeployments, one environment each in {} applications; operator process with --poll-interval 1s --resync-interval {}s; emulator and fake API server in the bench process; {cpus} CPUs ({})",
         settings.resources,
-        settings.resources.div_ceil(Quotas::default().environments_per_application),
+        settings
+            .resources
+            .div_ceil(Quotas::default().environments_per_application),
         settings.resync.as_secs(),
         cpu_model().unwrap_or_else(|| "model unknown".to_owned())
     );

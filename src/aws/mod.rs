@@ -68,11 +68,10 @@ impl AppConfigClients {
         let mut placeholder_credentials = settings.emulated;
         if let Some(url) = &settings.endpoint_url
             && !settings.emulated
+            && let Err(e) = credentials_available(&base).await
         {
-            if let Err(e) = credentials_available(&base).await {
-                tracing::warn!(endpoint_url = %url, error = %e, "no AWS credentials found; signing AppConfig calls with placeholder credentials, which only an emulator accepts");
-                placeholder_credentials = true;
-            }
+            tracing::warn!(endpoint_url = %url, error = %e, "no AWS credentials found; signing AppConfig calls with placeholder credentials, which only an emulator accepts");
+            placeholder_credentials = true;
         }
         if base.region().is_none() && settings.endpoint_url.is_some() {
             base = base

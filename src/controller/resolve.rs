@@ -97,6 +97,9 @@ pub struct Resolver {
     hosted: Arc<Mutex<HashMap<(String, String), bool>>>,
     /// A declared version's names, by (region, application, profile, declared).
     versions: Arc<Mutex<HashMap<Key, Vec<String>>>>,
+    /// One lookup per list at a time: resources that miss the cache together (at start-up)
+    /// wait for the first lookup instead of repeating it.
+    lookups: Arc<Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Resolver {
@@ -165,8 +168,19 @@ impl Resolver {
             Some(format!("{application}/{profile}")),
             declared,
         );
-        if let Some(names) = self.versions.lock().expect("never poisoned").get(&key) {
-            return Ok(names.clone());
+        let cached = || {
+            self.versions
+                .lock()
+                .expect("never poisoned")
+                .get(&key)
+                .cloned()
+        };
+        if let Some(names) = cached() {
+            return Ok(names);
+        }
+        let _turn = self.turn(key.clone()).await;
+        if let Some(names) = cached() {
+            return Ok(names);
         }
         let hosted_key = (region.to_owned(), profile.to_owned());
         let known = self
@@ -280,13 +294,21 @@ impl Resolver {
         value: &str,
     ) -> Result<String, ResolveError> {
         let key = key(region, kind, parent.map(str::to_owned), value);
-        if let Some(id) = self
-            .cache
-            .lock()
-            .expect("the cache is never poisoned")
-            .get(&key)
-        {
-            return Ok(id.clone());
+        let cached = || {
+            self.cache
+                .lock()
+                .expect("never poisoned")
+                .get(&key)
+                .cloned()
+        };
+        if let Some(id) = cached() {
+            return Ok(id);
+        }
+        let _turn = self
+            .turn(self::key(region, kind, parent.map(str::to_owned), ""))
+            .await;
+        if let Some(id) = cached() {
+            return Ok(id);
         }
         let candidates = match (kind, parent) {
             (Kind::Application, _) => aws.list_applications().await?,
@@ -301,12 +323,33 @@ impl Resolver {
                 Vec::new()
             }
         };
-        let id = pick(&candidates, kind, parent, value)?;
-        self.cache
-            .lock()
-            .expect("the cache is never poisoned")
-            .insert(key, id.clone());
-        Ok(id)
+        self.remember_list(region, kind, parent, &candidates);
+        pick(&candidates, kind, parent, value)
+    }
+
+    /// Every ID of a list, and every name it holds once: the other resources of the same
+    /// application find theirs without listing again.
+    fn remember_list(&self, region: &str, kind: Kind, parent: Option<&str>, list: &[Named]) {
+        let mut cache = self.cache.lock().expect("never poisoned");
+        for c in list {
+            let parent = parent.map(str::to_owned);
+            cache.insert(key(region, kind, parent.clone(), &c.id), c.id.clone());
+            if list.iter().filter(|other| other.name == c.name).count() == 1 {
+                cache.insert(key(region, kind, parent, &c.name), c.id.clone());
+            }
+        }
+    }
+
+    /// Waits for the lookup of `list` others may be making.
+    async fn turn(&self, list: Key) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = Arc::clone(
+            self.lookups
+                .lock()
+                .expect("never poisoned")
+                .entry(list)
+                .or_default(),
+        );
+        lock.lock_owned().await
     }
 }
 

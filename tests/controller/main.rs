@@ -10,6 +10,7 @@ mod fake_api_server;
 #[path = "../support/real_cluster.rs"]
 mod real_cluster;
 
+mod binary;
 mod cluster;
 mod operator;
 mod world;

@@ -749,8 +749,13 @@ async fn watch_follows_selectors_and_ends_with_a_bookmark() {
 async fn serves_clients_of_other_processes_over_http() {
     let fake = FakeApiServer::new();
     let address = fake.serve().await.expect("the fake listens");
-    let url = format!("http://{address}").parse().expect("a valid URL");
-    let client = kube::Client::try_from(kube::Config::new(url)).expect("a client");
+    // Through a kubeconfig, as an operator process started with KUBECONFIG reads it.
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(&fake_api_server::kubeconfig(address))
+        .expect("the kubeconfig parses");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("the kubeconfig is usable");
+    let client = kube::Client::try_from(config).expect("a client");
     let maps: Api<ConfigMap> = Api::namespaced(client, NS);
     let mut events = watcher(maps.clone(), watcher::Config::default()).boxed();
     for expected in ["Init", "InitDone"] {

@@ -16,6 +16,8 @@ mod resource;
 mod route;
 mod select;
 mod serve;
+
+pub use serve::kubeconfig;
 mod store;
 mod watch;
 mod write;

@@ -24,6 +24,28 @@ impl FakeApiServer {
     }
 }
 
+/// A kubeconfig for a fake served at `address`: plain HTTP, no credentials.
+pub fn kubeconfig(address: SocketAddr) -> String {
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: http://{address}
+users:
+- name: anonymous
+  user: {{}}
+contexts:
+- name: fake
+  context:
+    cluster: fake
+    user: anonymous
+current-context: fake
+"
+    )
+}
+
 async fn accept(listener: TcpListener, shared: Arc<Shared>) {
     loop {
         // An accept error (out of file descriptors, say) concerns one connection, not the server.
