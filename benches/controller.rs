@@ -27,7 +27,7 @@ use std::{
 };
 
 use appconfig_operator::{
-    api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentSpec, DeletionPolicy},
+    api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentSpec},
     emulator::Quotas,
 };
 use fake_api_server::FakeApiServer;
@@ -241,20 +241,13 @@ impl Drop for Operator {
 }
 
 fn resource(index: usize) -> AppConfigDeployment {
-    let spec = AppConfigDeploymentSpec {
-        application: application_name(index),
-        environment: environment_name(index),
-        configuration_profile: PROFILE.into(),
-        configuration_version: "1".into(),
-        deployment_strategy: STRATEGY.into(),
-        description: None,
-        kms_key_identifier: None,
-        dynamic_extension_parameters: None,
-        tags: None,
-        region: None,
-        suspend: false,
-        deletion_policy: DeletionPolicy::Retain,
-    };
+    let spec = AppConfigDeploymentSpec::new(
+        application_name(index),
+        environment_name(index),
+        PROFILE,
+        "1",
+        STRATEGY,
+    );
     let mut resource = AppConfigDeployment::new(&resource_name(index), spec);
     resource.metadata.namespace = Some(NAMESPACE.into());
     resource

@@ -7,7 +7,7 @@ mod fake_api_server;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use appconfig_operator::api::v1alpha1::{
-    AppConfigDeployment, AppConfigDeploymentSpec, AppConfigDeploymentStatus, DeletionPolicy,
+    AppConfigDeployment, AppConfigDeploymentSpec, AppConfigDeploymentStatus,
 };
 use fake_api_server::{FakeApiServer, RequestMatcher, WriteRecord};
 use futures::{StreamExt, TryStreamExt};
@@ -37,20 +37,7 @@ const ACD_PLURAL: &str = "appconfigdeployments";
 fn deployment(name: &str, version: &str) -> AppConfigDeployment {
     let mut deployment = AppConfigDeployment::new(
         name,
-        AppConfigDeploymentSpec {
-            application: "shop".into(),
-            environment: "prod".into(),
-            configuration_profile: "flags".into(),
-            configuration_version: version.into(),
-            deployment_strategy: "AppConfig.AllAtOnce".into(),
-            description: None,
-            kms_key_identifier: None,
-            dynamic_extension_parameters: None,
-            tags: None,
-            region: None,
-            suspend: false,
-            deletion_policy: DeletionPolicy::Retain,
-        },
+        AppConfigDeploymentSpec::new("shop", "prod", "flags", version, "AppConfig.AllAtOnce"),
     );
     deployment.metadata.namespace = Some(NS.into());
     deployment

@@ -169,6 +169,33 @@ pub struct AppConfigDeploymentSpec {
     pub deletion_policy: DeletionPolicy,
 }
 
+impl AppConfigDeploymentSpec {
+    /// A spec with the five required fields and every optional one unset (defaults: not
+    /// suspended, `deletionPolicy: Retain`).
+    pub fn new(
+        application: impl Into<String>,
+        environment: impl Into<String>,
+        configuration_profile: impl Into<String>,
+        configuration_version: impl Into<String>,
+        deployment_strategy: impl Into<String>,
+    ) -> Self {
+        Self {
+            application: application.into(),
+            environment: environment.into(),
+            configuration_profile: configuration_profile.into(),
+            configuration_version: configuration_version.into(),
+            deployment_strategy: deployment_strategy.into(),
+            description: None,
+            kms_key_identifier: None,
+            dynamic_extension_parameters: None,
+            tags: None,
+            region: None,
+            suspend: false,
+            deletion_policy: DeletionPolicy::Retain,
+        }
+    }
+}
+
 // Variants carry no doc comments on purpose: documented variants make schemars emit a `oneOf`
 // instead of the plain `enum` the API server reports as "supported values".
 /// What deleting an AppConfigDeployment does to an in-progress deployment that it started.

@@ -47,20 +47,13 @@ pub(crate) use scenario;
 
 /// A spec for `target`'s profile at `version` with `strategy`, everything else defaulted.
 pub fn spec(t: &Target, version: &str, strategy: &str) -> AppConfigDeploymentSpec {
-    AppConfigDeploymentSpec {
-        application: t.application.clone(),
-        environment: t.environment.clone(),
-        configuration_profile: t.profile.clone(),
-        configuration_version: version.to_owned(),
-        deployment_strategy: strategy.to_owned(),
-        description: None,
-        kms_key_identifier: None,
-        dynamic_extension_parameters: None,
-        tags: None,
-        region: None,
-        suspend: false,
-        deletion_policy: Default::default(),
-    }
+    AppConfigDeploymentSpec::new(
+        &t.application,
+        &t.environment,
+        &t.profile,
+        version,
+        strategy,
+    )
 }
 
 pub fn condition<'a>(o: &'a AppConfigDeployment, type_: &str) -> Option<&'a Condition> {
