@@ -1,22 +1,27 @@
-//! The `appconfig-operator run` binary, configured through its environment variables, against
-//! the fake API server served over HTTP and the emulator: flags are checked, a resource
-//! converges, logs are JSON naming the resource, and SIGTERM stops it cleanly.
+//! The `appconfig-operator run` binary as users start it, against the fake API server served over
+//! HTTP: flags are checked, a resource converges, logs are JSON naming the resource, SIGTERM
+//! stops it cleanly, and `--embedded-emulator` needs nothing but a cluster.
 
 use std::{
     fs,
-    io::Read,
-    process::{Command, Stdio},
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::mpsc,
     time::Duration,
 };
 
 use serde_json::Value;
+use tempfile::TempDir;
 
 use crate::{
     cluster::{Cluster, PATIENCE},
     fake_api_server::{self, FakeApiServer},
     scenarios::{ready, spec},
-    world::World,
+    world::{AppConfigUser, World},
 };
+
+const NAMESPACE: &str = "shop";
 
 fn run_command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_appconfig-operator"));
@@ -62,78 +67,191 @@ fn bad_flags_are_refused_naming_the_flag() {
     }
 }
 
+/// The fake API server over HTTP and a kubeconfig pointing at it.
+struct ServedCluster {
+    cluster: Cluster,
+    kubeconfig: PathBuf,
+    _dir: TempDir,
+}
+
+impl ServedCluster {
+    async fn start() -> Self {
+        let fake = FakeApiServer::new();
+        let address = fake.serve().await.expect("the fake API server listens");
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        fs::write(&kubeconfig, fake_api_server::kubeconfig(address)).unwrap();
+        let cluster = Cluster {
+            client: fake.client(),
+            namespace: NAMESPACE.to_owned(),
+            fake: Some(fake),
+        };
+        Self {
+            cluster,
+            kubeconfig,
+            _dir: dir,
+        }
+    }
+
+    /// `run` with no AWS configuration at all, watching the scenario namespace.
+    fn operator(&self, envs: &[(&str, &str)]) -> OperatorProcess {
+        let mut command = run_command();
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("APPCONFIG_OPERATOR_NAMESPACE", NAMESPACE)
+            .env("APPCONFIG_OPERATOR_POLL_INTERVAL", "200ms")
+            .env("APPCONFIG_OPERATOR_LOG_FORMAT", "json")
+            .envs(envs.iter().copied());
+        OperatorProcess::spawn(command)
+    }
+}
+
+/// A running operator whose JSON log lines are read as they come.
+struct OperatorProcess {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<Value>,
+}
+
+impl OperatorProcess {
+    fn spawn(mut command: Command) -> Self {
+        let mut child = command
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The first log line whose message is `message`, waiting for it if needed.
+    fn log_line(&mut self, message: &str) -> Value {
+        let found = |lines: &[Value]| lines.iter().find(|l| l["message"] == message).cloned();
+        if let Some(line) = found(&self.seen) {
+            return line;
+        }
+        tokio::task::block_in_place(|| {
+            loop {
+                let line = self
+                    .lines
+                    .recv_timeout(PATIENCE)
+                    .unwrap_or_else(|_| panic!("no log line '{message}' in {:#?}", self.seen));
+                let line: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                let wanted = line["message"] == message;
+                self.seen.push(line.clone());
+                if wanted {
+                    return line;
+                }
+            }
+        })
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    fn terminate(&mut self) -> ExitStatus {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        tokio::task::block_in_place(|| {
+            let deadline = std::time::Instant::now() + PATIENCE;
+            loop {
+                if let Some(status) = self.child.try_wait().unwrap() {
+                    return status;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the operator is still running {PATIENCE:?} after SIGTERM"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    }
+}
+
+impl Drop for OperatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_converges_a_resource_and_stops_cleanly_on_sigterm() {
-    let fake = FakeApiServer::new();
-    let address = fake.serve().await.expect("the fake API server listens");
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    fs::write(&kubeconfig, fake_api_server::kubeconfig(address)).unwrap();
+    let served = ServedCluster::start().await;
     let world = World::start().await;
     let t = world.target("shop", "production", "flags", &[]).await;
     let v1 = world.version(&t, &t.profile, "{}", None).await;
     world.strategy("instant", 0, 100.0, 0).await;
 
-    // No AWS configuration at all: the endpoint alone is enough for an emulator.
-    let mut child = run_command()
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("KUBECONFIG", &kubeconfig)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env(
-            "APPCONFIG_OPERATOR_AWS_ENDPOINT_URL",
-            world.emulator.endpoint_url(),
-        )
-        .env("APPCONFIG_OPERATOR_NAMESPACE", "shop")
-        .env("APPCONFIG_OPERATOR_POLL_INTERVAL", "200ms")
-        .env("APPCONFIG_OPERATOR_LOG_FORMAT", "json")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let cluster = Cluster {
-        client: fake.client(),
-        namespace: "shop".to_owned(),
-        fake: Some(fake),
-    };
-    cluster.apply("flags", &spec(&t, &v1, "instant")).await;
-    cluster
+    // The endpoint alone is enough for an emulator: no credentials, no region.
+    let endpoint = world.emulator.endpoint_url();
+    let mut operator = served.operator(&[("APPCONFIG_OPERATOR_AWS_ENDPOINT_URL", &endpoint)]);
+    operator.log_line(
+        "no AWS credentials found; signing AppConfig calls with placeholder credentials, which only an emulator accepts",
+    );
+    operator.log_line("controller started");
+    served
+        .cluster
+        .apply("flags", &spec(&t, &v1, "instant"))
+        .await;
+    served
+        .cluster
         .wait_for("flags", "Ready", |o| ready(o) == Some(("True", "Deployed")))
         .await;
     assert_eq!(world.calls("StartDeployment"), 1);
-
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let exited = tokio::time::timeout(PATIENCE, async {
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
-    .expect("the operator stops after SIGTERM");
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    assert!(exited.success(), "exit {exited}: {log}");
-
-    let lines: Vec<Value> = log
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect();
-    let message = |text: &str| lines.iter().find(|l| l["message"] == text);
-    let started = message("started a deployment").unwrap_or_else(|| panic!("{log}"));
+    let started = operator.log_line("started a deployment");
     assert_eq!(started["resource"], "shop/flags");
     assert_eq!(started["deployment"], 1);
-    assert!(message("no AWS credentials found; signing AppConfig calls with placeholder credentials, which only an emulator accepts").is_some(), "{log}");
-    assert!(message("controller started").is_some(), "{log}");
-    assert!(message("controller stopped").is_some(), "{log}");
+
+    assert!(operator.terminate().success(), "{:#?}", operator.seen);
+    operator.log_line("controller stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_emulator_needs_nothing_but_a_cluster() {
+    let served = ServedCluster::start().await;
+    let mut operator = served.operator(&[
+        ("APPCONFIG_OPERATOR_EMBEDDED_EMULATOR", "true"),
+        ("APPCONFIG_OPERATOR_EMBEDDED_EMULATOR_LISTEN", "127.0.0.1:0"),
+    ]);
+    let warning = operator.log_line("EMBEDDED EMULATOR: this operator is NOT talking to AWS. Every AppConfig call goes to an in-process emulator whose state is lost when the operator stops. Create applications in it with AWS_ENDPOINT_URL_APPCONFIG set to the endpoint URL");
+    assert_eq!(warning["level"], "WARN");
+    let endpoint = warning["endpoint_url"].as_str().expect("the URL is logged");
+
+    // The walkthrough, with names: what a user does with the AWS CLI.
+    let user = AppConfigUser::at(endpoint);
+    let t = user
+        .target("checkout", "production", "feature-flags", &[])
+        .await;
+    user.version(&t, &t.profile, r#"{"oneClick":true}"#, None)
+        .await;
+    let mut by_name = spec(&t, "1", "AppConfig.AllAtOnce");
+    by_name.application = "checkout".into();
+    by_name.environment = "production".into();
+    by_name.configuration_profile = "feature-flags".into();
+    served.cluster.apply("checkout-flags", &by_name).await;
+    let o = served
+        .cluster
+        .wait_for("checkout-flags", "baking in the embedded emulator", |o| {
+            ready(o) == Some(("False", "Baking"))
+        })
+        .await;
+    assert_eq!(o.status.unwrap().deployment_number, Some(1));
+    assert!(operator.terminate().success(), "{:#?}", operator.seen);
 }

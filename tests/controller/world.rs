@@ -1,7 +1,7 @@
 //! The AppConfig side of a scenario: an emulator on a free port, an SDK client to arrange and
 //! inspect it as a user with the AWS CLI would, and the operator's clients pointed at it.
 
-use std::time::Duration;
+use std::{ops::Deref, time::Duration};
 
 use appconfig_operator::{
     aws::{AppConfigClients, AwsSettings},
@@ -16,7 +16,16 @@ use aws_sdk_appconfig::{
 
 pub struct World {
     pub emulator: Emulator,
-    pub appconfig: Client,
+    user: AppConfigUser,
+}
+
+/// The world's user arranges AppConfig in its emulator.
+impl Deref for World {
+    type Target = AppConfigUser;
+
+    fn deref(&self) -> &AppConfigUser {
+        &self.user
+    }
 }
 
 /// An application with one environment and one hosted profile, by ID.
@@ -32,25 +41,8 @@ impl World {
         let emulator = Emulator::start(EmulatorConfig::default())
             .await
             .expect("the emulator starts");
-        let appconfig = Client::from_conf(
-            aws_sdk_appconfig::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .endpoint_url(emulator.endpoint_url())
-                .credentials_provider(Credentials::new(
-                    "AKIDEXAMPLE",
-                    "secret",
-                    None,
-                    None,
-                    "test",
-                ))
-                .retry_config(RetryConfig::disabled())
-                .build(),
-        );
-        Self {
-            emulator,
-            appconfig,
-        }
+        let user = AppConfigUser::at(&emulator.endpoint_url());
+        Self { emulator, user }
     }
 
     pub async fn operator_clients(&self) -> AppConfigClients {
@@ -88,6 +80,36 @@ impl World {
             .get(operation)
             .copied()
             .unwrap_or(0)
+    }
+}
+
+/// Someone using AppConfig through the AWS SDK, as a user with the AWS CLI would: arranges
+/// applications and versions, and deploys or reverts by hand.
+pub struct AppConfigUser {
+    pub appconfig: Client,
+}
+
+impl AppConfigUser {
+    /// A user of the AppConfig at `endpoint_url`, with fixed credentials and no retries, so
+    /// every call reaches it exactly once.
+    pub fn at(endpoint_url: &str) -> Self {
+        Self {
+            appconfig: Client::from_conf(
+                aws_sdk_appconfig::Config::builder()
+                    .behavior_version(BehaviorVersion::latest())
+                    .region(Region::new("us-east-1"))
+                    .endpoint_url(endpoint_url)
+                    .credentials_provider(Credentials::new(
+                        "AKIDEXAMPLE",
+                        "secret",
+                        None,
+                        None,
+                        "test",
+                    ))
+                    .retry_config(RetryConfig::disabled())
+                    .build(),
+            ),
+        }
     }
 
     /// Application `app` with environment `env` (watching `monitors`) and hosted profile `profile`.

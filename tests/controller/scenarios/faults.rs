@@ -2,7 +2,7 @@
 
 use appconfig_operator::emulator::Fault;
 
-use super::{condition, ready, scenario, spec, state};
+use super::{condition, flags, ready, scenario, spec, state};
 use crate::{cluster::Cluster, operator::Operator, world::World};
 
 scenario!(throttling_and_server_errors_are_retried_to_convergence);
@@ -48,5 +48,66 @@ async fn throttling_and_server_errors_are_retried_to_convergence(cluster: &Clust
         1,
         "no duplicate deployment: {deployments:?}"
     );
+    operator.stop().await;
+}
+
+scenario!(access_denied_and_invalid_requests_stall_until_a_resync_finds_them_fixed);
+async fn access_denied_and_invalid_requests_stall_until_a_resync_finds_them_fixed(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let t = world.target("shop", "production", "flags", &[]).await;
+    let v1 = world.version(&t, &t.profile, "{}", None).await;
+    world.strategy("instant", 0, 100.0, 0).await;
+    let control = world.emulator.control();
+    let operator = Operator::start(cluster, world).await;
+
+    for (operation, status, code, reason) in [
+        (
+            "ListDeployments",
+            403,
+            "AccessDeniedException",
+            "AccessDenied",
+        ),
+        (
+            "StartDeployment",
+            400,
+            "BadRequestException",
+            "InvalidRequest",
+        ),
+    ] {
+        control.clear_faults();
+        control
+            .inject_fault(Fault {
+                operation: operation.into(),
+                status,
+                code: code.into(),
+                count: None,
+                ratio: Some(1.0),
+            })
+            .expect("the fault is valid");
+        // An environment of its own, so each case starts from nothing deployed.
+        let name = reason.to_lowercase();
+        let mut target = t.clone();
+        target.environment = world.environment(&t.application, &name, &[]).await;
+        cluster.apply(&name, &spec(&target, &v1, "instant")).await;
+        let o = cluster
+            .wait_for(&name, reason, |o| ready(o) == Some(("False", reason)))
+            .await;
+        assert_eq!(flags(&o), Some(("False", "False", "True")), "{reason}");
+        let message = &condition(&o, "Stalled").unwrap().message;
+        assert!(
+            message.starts_with(&format!("AppConfig {operation} failed: {code}")),
+            "{reason}: {message}"
+        );
+
+        // Fixed in AWS (the role gets its permission, say): the next resync recovers it.
+        control.clear_faults();
+        cluster
+            .wait_for(&name, "recovered by a resync", |o| {
+                ready(o) == Some(("True", "Deployed"))
+            })
+            .await;
+    }
     operator.stop().await;
 }

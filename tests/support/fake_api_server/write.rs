@@ -138,19 +138,21 @@ fn server_side_apply(
     );
     let api_version = key.resource.api_version().to_string();
     let now = now();
+    let apply_onto = |live: &Value, managers: &Managers| {
+        apply::apply(
+            live,
+            managers,
+            &scoped,
+            &who,
+            writer.force,
+            &api_version,
+            &now,
+        )
+    };
     match store.get(&key).cloned() {
         None if route.subresource.is_some() => Err(ApiError::not_found(&key.resource, &key.name)),
         None => {
-            let empty = Managers::default();
-            let (mut object, managers) = apply::apply(
-                &json!({}),
-                &empty,
-                &scoped,
-                &who,
-                writer.force,
-                &api_version,
-                &now,
-            )?;
+            let (mut object, managers) = apply_onto(&json!({}), &Managers::default())?;
             object["apiVersion"] = config["apiVersion"].clone();
             object["kind"] = config["kind"].clone();
             metadata(&mut object).insert("name".into(), json!(key.name));
@@ -159,15 +161,7 @@ fn server_side_apply(
         }
         Some(old) => {
             check_resource_version(&key, &old.object, &config)?;
-            let (candidate, managers) = apply::apply(
-                &old.object,
-                &old.managers,
-                &scoped,
-                &who,
-                writer.force,
-                &api_version,
-                &now,
-            )?;
+            let (candidate, managers) = apply_onto(&old.object, &old.managers)?;
             let object = finish(
                 store,
                 key,
