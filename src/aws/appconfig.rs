@@ -295,6 +295,8 @@ fn named(id: Option<&str>, name: Option<&str>, location_uri: Option<&str>) -> Na
     }
 }
 
+/// Whole seconds: Kubernetes stores timestamps to the second, so anything finer would make
+/// every fresh read differ from the status written before it.
 fn timestamp(at: &DateTime) -> Option<Timestamp> {
-    Timestamp::new(at.secs(), i32::try_from(at.subsec_nanos()).ok()?).ok()
+    Timestamp::from_second(at.secs()).ok()
 }

@@ -75,9 +75,12 @@ fn classify(code: &str, status: Option<u16>) -> ErrorKind {
         "AccessDeniedException"
         | "UnauthorizedException"
         | "UnrecognizedClientException"
-        | "InvalidClientTokenId"
-        | "ExpiredTokenException" => ErrorKind::AccessDenied,
+        | "InvalidClientTokenId" => ErrorKind::AccessDenied,
         "ConflictException" => ErrorKind::Conflict,
+        // An expired token is refreshed by the credential chain; asking again is the remedy.
+        "ExpiredTokenException" | "RequestTimeout" | "RequestTimeoutException" => {
+            ErrorKind::Transient
+        }
         "ThrottlingException"
         | "Throttling"
         | "TooManyRequestsException"
@@ -89,7 +92,7 @@ fn classify(code: &str, status: Option<u16>) -> ErrorKind {
             Some(403) => ErrorKind::AccessDenied,
             Some(404) => ErrorKind::NotFound,
             Some(409) => ErrorKind::Conflict,
-            Some(429) | Some(500..) | None => ErrorKind::Transient,
+            Some(408) | Some(429) | Some(500..) | None => ErrorKind::Transient,
             Some(_) => ErrorKind::InvalidRequest,
         },
     }
@@ -133,5 +136,10 @@ mod tests {
         assert_eq!(classify("Weird", Some(403)), ErrorKind::AccessDenied);
         assert_eq!(classify("Weird", Some(422)), ErrorKind::InvalidRequest);
         assert_eq!(classify("Weird", None), ErrorKind::Transient);
+        assert_eq!(classify("Weird", Some(408)), ErrorKind::Transient);
+        assert_eq!(
+            classify("ExpiredTokenException", Some(400)),
+            ErrorKind::Transient
+        );
     }
 }

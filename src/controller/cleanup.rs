@@ -13,7 +13,7 @@ use super::{
     reconcile::object_key,
 };
 use crate::{
-    api::v1alpha1::AppConfigDeployment,
+    api::v1alpha1::{AppConfigDeployment, DeletionPolicy},
     aws::error::{AwsError, ErrorKind},
 };
 
@@ -76,7 +76,9 @@ async fn stop_tracked(
     ) else {
         return Ok(None);
     };
-    if resource.spec.suspend {
+    // The policy may have gone back to Retain after the finalizer was added; and a suspended
+    // resource writes nothing to AppConfig, not even on its way out.
+    if resource.spec.suspend || resource.spec.deletion_policy != DeletionPolicy::Stop {
         return Ok(None);
     }
     let aws = ctx.aws.region(resource.spec.region.as_deref());

@@ -95,20 +95,26 @@ pub fn decide(o: &Observation<'_>) -> Decision {
         );
     }
 
-    if let Some(d) = in_progress {
-        if !ours(&d) {
-            let situation = Situation::WaitingForEnvironment {
-                number: d.number,
-                profile_id: d.profile_id.clone().unwrap_or_default(),
+    if let Some(d) = in_progress.filter(ours) {
+        if d.carries(o.versions) {
+            if d.state != DeploymentState::RollingBack {
+                return decision(
+                    Act::Nothing,
+                    Situation::InProgress(d.state.clone()),
+                    adopt(d),
+                );
+            }
+            // Rolling back is a failure of the attempt it belongs to, not of a newer spec:
+            // a new generation waits for it to end, then tries again.
+            let situation = if o.tracked == adopt(d) {
+                Situation::Failed {
+                    number: d.number,
+                    state: d.state.clone(),
+                }
+            } else {
+                Situation::Superseding { number: d.number }
             };
             return decision(Act::Nothing, situation, o.tracked);
-        }
-        if d.carries(o.versions) {
-            return decision(
-                Act::Nothing,
-                Situation::InProgress(d.state.clone()),
-                adopt(d),
-            );
         }
         // A deployment that is already rolling back cannot be stopped again: wait for it.
         let act = if d.state == DeploymentState::RollingBack {
@@ -119,6 +125,8 @@ pub fn decide(o: &Observation<'_>) -> Decision {
         return decision(act, Situation::Superseding { number: d.number }, o.tracked);
     }
 
+    // Another profile's deployment does not change what this one serves: only a start has to
+    // wait for it.
     if let Some(d) = served.filter(|_| declared_served) {
         return decision(Act::Nothing, Situation::Deployed, adopt(d));
     }
@@ -127,6 +135,14 @@ pub fn decide(o: &Observation<'_>) -> Decision {
         let situation = Situation::Failed {
             number: failed.number,
             state: failed.state.clone(),
+        };
+        return decision(Act::Nothing, situation, o.tracked);
+    }
+
+    if let Some(d) = in_progress {
+        let situation = Situation::WaitingForEnvironment {
+            number: d.number,
+            profile_id: d.profile_id.clone().unwrap_or_default(),
         };
         return decision(Act::Nothing, situation, o.tracked);
     }
@@ -149,6 +165,7 @@ fn tracked_failed_for<'a>(o: &Observation<'a>, t: Tracked) -> Option<&'a Deploym
     }
     o.deployments.iter().find(|d| {
         d.number == t.number
+            && d.profile_id.as_deref() == Some(o.profile_id)
             && d.carries(o.versions)
             && matches!(
                 d.state,
@@ -294,6 +311,57 @@ mod tests {
             }
         );
         assert_eq!(d.tracked, tracked(7, 1));
+    }
+
+    #[test]
+    fn another_profiles_deployment_does_not_unsettle_a_served_or_failed_resource() {
+        let deps = [dep(9, OTHER, "1", Deploying), dep(8, OURS, "2", Complete)];
+        let d = decide(&observe(&deps, &v("2"), tracked(8, 2)));
+        assert_eq!(d.situation, Situation::Deployed);
+        let deps = [dep(9, OTHER, "1", Deploying), dep(8, OURS, "2", RolledBack)];
+        let d = decide(&observe(&deps, &v("2"), tracked(8, 2)));
+        assert_eq!(
+            d.situation,
+            Situation::Failed {
+                number: 8,
+                state: RolledBack
+            }
+        );
+    }
+
+    #[test]
+    fn a_rollback_in_progress_fails_its_own_attempt_but_not_a_newer_spec() {
+        let deps = [dep(6, OURS, "2", RollingBack)];
+        let d = decide(&observe(&deps, &v("2"), tracked(6, 2)));
+        assert_eq!(
+            d.situation,
+            Situation::Failed {
+                number: 6,
+                state: RollingBack
+            }
+        );
+        assert_eq!(d.act, Act::Nothing);
+        // The spec changed (generation 2) while generation 1's attempt rolls back.
+        let d = decide(&observe(&deps, &v("2"), tracked(6, 1)));
+        assert_eq!(d.situation, Situation::Superseding { number: 6 });
+        assert_eq!(d.act, Act::Nothing);
+        assert_eq!(
+            d.tracked,
+            tracked(6, 1),
+            "not adopted for the new generation"
+        );
+    }
+
+    #[test]
+    fn a_tracked_number_of_another_profile_is_not_a_failed_attempt() {
+        let deps = [dep(6, OTHER, "2", RolledBack)];
+        let d = decide(&observe(&deps, &v("2"), tracked(6, 2)));
+        assert_eq!(
+            d.act,
+            Act::Start {
+                latest_deployment_number: 6
+            }
+        );
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub struct EnvironmentKey {
 struct Listing {
     read_at: Instant,
     deployments: Arc<Vec<DeploymentSummary>>,
-    next_token: Option<String>,
+    /// Nothing more would be read for any profile: the history ended, or [`MAX_PAGES`] did.
+    exhausted: bool,
 }
 
 #[derive(Clone, Default)]
@@ -46,7 +47,7 @@ impl Environments {
             let listings = self.listings.lock().expect("never poisoned");
             if let Some(l) = listings.get(key)
                 && l.read_at.elapsed() < max_age
-                && (l.next_token.is_none() || has_served(&l.deployments, profile_id))
+                && (l.exhausted || has_served(&l.deployments, profile_id))
             {
                 return Ok(Arc::clone(&l.deployments));
             }
@@ -72,7 +73,7 @@ impl Environments {
             Listing {
                 read_at,
                 deployments: Arc::clone(&deployments),
-                next_token,
+                exhausted: next_token.is_none() || pages == MAX_PAGES,
             },
         );
         Ok(deployments)

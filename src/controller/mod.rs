@@ -10,6 +10,7 @@
 mod backoff;
 mod cleanup;
 pub mod conditions;
+mod converge;
 pub mod decide;
 mod environments;
 mod events;
@@ -18,6 +19,7 @@ mod reconcile;
 mod resolve;
 mod schedule;
 mod status;
+mod status_writer;
 mod summary;
 
 use std::{future::Future, sync::Arc, time::Duration};
@@ -36,7 +38,7 @@ use tracing::{debug, info, warn};
 
 use crate::{api::v1alpha1::AppConfigDeployment, aws::AppConfigClients};
 
-pub use reconcile::FIELD_MANAGER;
+pub use status_writer::FIELD_MANAGER;
 
 /// How the controller runs.
 #[derive(Debug, Clone)]

@@ -66,6 +66,29 @@ pub fn set_conditions(
     status.conditions = Some(conditions(&previous, summary, generation, now));
 }
 
+/// Clears the tracked deployment's details, before a new one is known.
+pub fn forget_deployment(status: &mut AppConfigDeploymentStatus) {
+    status.configuration_version = None;
+    status.version_label = None;
+    status.state = None;
+    status.percentage_complete = None;
+    status.started_at = None;
+    status.completed_at = None;
+    status.growth_type = None;
+    status.growth_factor = None;
+    status.deployment_duration_in_minutes = None;
+    status.final_bake_time_in_minutes = None;
+    status.event_log = None;
+}
+
+/// Clears the resolved IDs, which described another spec.
+pub fn forget_ids(status: &mut AppConfigDeploymentStatus) {
+    status.application_id = None;
+    status.environment_id = None;
+    status.configuration_profile_id = None;
+    status.deployment_strategy_id = None;
+}
+
 fn describe_deployment(status: &mut AppConfigDeploymentStatus, d: &Deployment, limit: usize) {
     let s = &d.summary;
     status.configuration_version = Some(s.version.clone());

@@ -46,7 +46,6 @@ pub fn for_situation(situation: &Situation, facts: &Facts<'_>) -> Summary {
             let reason = match state {
                 DeploymentState::Validating => "Validating",
                 DeploymentState::Baking => "Baking",
-                DeploymentState::RollingBack => "RollingBack",
                 _ => "Deploying",
             };
             let s = facts.status;
@@ -81,8 +80,9 @@ pub fn for_situation(situation: &Situation, facts: &Facts<'_>) -> Summary {
         }
         Situation::Failed { number, state } => {
             let (reason, verb) = match state {
-                DeploymentState::Reverted => ("Reverted", "reverted"),
-                _ => ("RolledBack", "rolled back"),
+                DeploymentState::Reverted => ("Reverted", "was reverted"),
+                DeploymentState::RollingBack => ("RolledBack", "is rolling back"),
+                _ => ("RolledBack", "was rolled back"),
             };
             let cause = failure_cause(facts.status)
                 .map(|c| format!(" ({c})"))
@@ -93,7 +93,7 @@ pub fn for_situation(situation: &Situation, facts: &Facts<'_>) -> Summary {
                 stalled: true,
                 reason,
                 message: format!(
-                    "Deployment {number} of version {v} was {verb}{cause}; the operator does not retry it: change the spec to try again"
+                    "Deployment {number} of version {v} {verb}{cause}; the operator does not retry it: change the spec to try again"
                 ),
             }
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_appconfig::types::DeploymentState;
 
 use super::{condition, deployment_number, flags, ready, scenario, served, spec, state};
-use crate::{cluster::Cluster, operator::Operator, world::World};
+use crate::{cluster::Cluster, fake_api_server::RequestMatcher, operator::Operator, world::World};
 
 const ALARM: &str = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-errors";
 
@@ -163,4 +163,46 @@ where
     })
     .await
     .is_ok()
+}
+
+scenario!(a_rollback_the_status_never_recorded_is_still_not_retried);
+async fn a_rollback_the_status_never_recorded_is_still_not_retried(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let t = world.target("shop", "production", "flags", &[ALARM]).await;
+    let v1 = world.version(&t, &t.profile, "{}", None).await;
+    world.strategy("baked", 1, 100.0, 10).await;
+    // The alarm is firing, so a deployment rolls back as soon as it starts.
+    world.alarm(ALARM, true);
+    let operator = Operator::start(cluster, world).await;
+    // The first, then the second status write of a resource fails, as if the operator died
+    // around StartDeployment; on a real cluster nothing fails and the rollback alone is checked.
+    for failing_write in 0..2 {
+        let name = format!("flags-{failing_write}");
+        let mut target = t.clone();
+        target.environment = world.environment(&t.application, &name, &[ALARM]).await;
+        if let Some(fake) = &cluster.fake {
+            let status_patch = RequestMatcher {
+                verb: "patch",
+                plural: "appconfigdeployments",
+                subresource: Some("status"),
+            };
+            fake.fail_after(status_patch, failing_write, 500, "InternalError", 1);
+        }
+        cluster.apply(&name, &spec(&target, &v1, "baked")).await;
+        cluster
+            .wait_for(&name, "rolled back", |o| {
+                ready(o) == Some(("False", "RolledBack"))
+            })
+            .await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let deployments = world.deployments(&target).await;
+        assert_eq!(
+            deployments.len(),
+            1,
+            "write {failing_write} failed: the rollback was retried: {deployments:?}"
+        );
+    }
+    operator.stop().await;
 }

@@ -76,6 +76,8 @@ struct Shared {
 
 struct Failure {
     matcher: RequestMatcher,
+    /// Matching requests let through before the failures begin.
+    skip: usize,
     status: u16,
     reason: String,
     remaining: usize,
@@ -133,8 +135,22 @@ impl FakeApiServer {
     /// Answers the next `count` matching requests with a `Status` of this code and reason,
     /// before they reach the store.
     pub fn fail_next(&self, matcher: RequestMatcher, status: u16, reason: &str, count: usize) {
+        self.fail_after(matcher, 0, status, reason, count);
+    }
+
+    /// Lets `skip` matching requests through, then fails the next `count` as `fail_next` does:
+    /// to fail the second of two writes a client makes in a row.
+    pub fn fail_after(
+        &self,
+        matcher: RequestMatcher,
+        skip: usize,
+        status: u16,
+        reason: &str,
+        count: usize,
+    ) {
         let failure = Failure {
             matcher,
+            skip,
             status,
             reason: reason.to_string(),
             remaining: count,
@@ -162,6 +178,10 @@ impl Shared {
                 && f.matcher.plural == route.resource.plural
                 && f.matcher.subresource == route.subresource.as_deref()
         })?;
+        if failure.skip > 0 {
+            failure.skip -= 1;
+            return None;
+        }
         failure.remaining -= 1;
         let message = format!(
             "injected failure: {} {}",

@@ -1,0 +1,421 @@
+//! The observe → decide → act rounds of one reconcile, and the status, Events and requeue they
+//! lead to. The decision itself is [`decide`](super::decide).
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use jiff::Timestamp;
+use kube::ResourceExt;
+use tracing::info;
+
+use super::{
+    Context,
+    conditions::{READY, RECONCILING, Summary},
+    decide::{Act, Decision, Observation, Situation, Tracked, decide},
+    environments::EnvironmentKey,
+    events::{self, Notice, Severity},
+    reconcile::object_key,
+    resolve::Ids,
+    status::{self, Observed},
+    status_writer::StatusWriter,
+    summary::{self, Facts, ReconcileFailure},
+};
+use crate::{
+    api::{
+        OPERATOR_PREFIX,
+        v1alpha1::{AppConfigDeployment, AppConfigDeploymentStatus},
+    },
+    aws::{
+        AppConfig, StartRequest,
+        error::ErrorKind,
+        model::{Deployment, DeploymentState, DeploymentSummary},
+    },
+};
+
+/// Observe → decide → act rounds per reconcile: a stop is followed by a fresh look and, usually,
+/// a start; a lost start race by a fresh look and a wait.
+const MAX_ROUNDS: usize = 3;
+
+/// Reasons of a Ready condition whose status was written after the spec's names resolved.
+const RESOLVED_REASONS: [&str; 4] = ["Deployed", "RolledBack", "Reverted", "Suspended"];
+
+/// Why converging stopped short: AppConfig (reported in status) or Kubernetes (retried).
+#[derive(Debug, thiserror::Error)]
+pub enum ConvergeError {
+    #[error(transparent)]
+    Failure(ReconcileFailure),
+    /// Recording an attempt in status before making it failed.
+    #[error("cannot write status: {0}")]
+    Kubernetes(#[from] kube::Error),
+}
+
+impl<E: Into<ReconcileFailure>> From<E> for ConvergeError {
+    fn from(e: E) -> Self {
+        Self::Failure(e.into())
+    }
+}
+
+pub enum Requeue {
+    Poll,
+    Backoff,
+    Resync,
+}
+
+pub struct Outcome {
+    pub status: AppConfigDeploymentStatus,
+    pub notices: Vec<Notice>,
+    pub requeue: Requeue,
+}
+
+pub async fn converge(
+    resource: &AppConfigDeployment,
+    ctx: &Context,
+    aws: &AppConfig,
+    region: &str,
+    previous: &AppConfigDeploymentStatus,
+    writer: &mut StatusWriter<'_>,
+) -> Result<Outcome, ConvergeError> {
+    let spec = &resource.spec;
+    let generation = resource.metadata.generation.unwrap_or_default();
+    let key = object_key(resource);
+    let ready = previous
+        .conditions
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .find(|c| c.type_ == READY && c.observed_generation == Some(generation));
+    let reconciling = previous
+        .conditions
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(|c| c.type_ == RECONCILING && c.status == "True");
+    let moving = previous
+        .state
+        .as_deref()
+        .is_some_and(|s| DeploymentState::parse(s).is_in_progress());
+    // A settled resource may reuse a recent listing of its environment.
+    let settled = ready.is_some() && !reconciling && !moving;
+    // IDs in a status whose names resolved for this very spec spare a restart the lookups.
+    if let Some(c) = ready
+        && RESOLVED_REASONS.contains(&c.reason.as_str())
+        && let (Some(a), Some(e), Some(p), Some(s)) = (
+            previous.application_id.as_deref(),
+            previous.environment_id.as_deref(),
+            previous.configuration_profile_id.as_deref(),
+            previous.deployment_strategy_id.as_deref(),
+        )
+    {
+        ctx.resolver.remember(region, spec, [a, e, p, s]);
+    }
+    let ids = ctx.resolver.resolve(aws, region, spec).await?;
+    let env = EnvironmentKey {
+        region: region.to_owned(),
+        application: ids.application.clone(),
+        environment: ids.environment.clone(),
+    };
+    let mut notices = Vec::new();
+    let mut tracked = previous
+        .deployment_number
+        .zip(previous.deployment_generation)
+        .map(|(number, generation)| Tracked { number, generation });
+    let mut max_age = settled.then_some(ctx.config.resync_interval);
+    let mut started: Option<Deployment> = None;
+    let mut decision = None;
+    let mut deployments = Arc::new(Vec::new());
+
+    for _ in 0..MAX_ROUNDS {
+        deployments = ctx
+            .environments
+            .deployments(aws, &env, &ids.profile, max_age)
+            .await?;
+        let d = decide(&Observation {
+            generation,
+            suspend: spec.suspend,
+            versions: &ids.versions,
+            profile_id: &ids.profile,
+            deployments: &deployments,
+            tracked,
+        });
+        tracked = d.tracked;
+        max_age = None;
+        match d.act {
+            Act::Nothing => {
+                decision = Some(d);
+                break;
+            }
+            Act::Stop { number } => {
+                info!(resource = %key, deployment = number, "stopping a deployment of another version; AppConfig rolls it back");
+                let stopped = aws
+                    .stop_deployment(&ids.application, &ids.environment, number)
+                    .await;
+                ctx.environments.invalidate(&env);
+                match stopped {
+                    Ok(()) => {}
+                    // It completed or began rolling back between the read and the stop.
+                    Err(e) if e.kind == ErrorKind::InvalidRequest => {
+                        decision = Some(d);
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                notices.push(Notice {
+                    severity: Severity::Normal,
+                    reason: "StoppingSupersededDeployment".into(),
+                    action: "Stop",
+                    note: format!(
+                        "Stopped deployment {number}, which does not carry version {}",
+                        spec.configuration_version
+                    ),
+                    identity: format!("stop/{number}"),
+                });
+                decision = Some(d);
+            }
+            Act::Start {
+                latest_deployment_number,
+            } => {
+                // The attempt is recorded before it is made: if the operator dies between
+                // StartDeployment and the status describing it, the next reconcile still knows
+                // which deployment belongs to this generation, so a rollback of it is not retried
+                // and a deletion with deletionPolicy Stop stops it.
+                let intent = Tracked {
+                    number: latest_deployment_number + 1,
+                    generation,
+                };
+                writer
+                    .write(&pending(resource, ctx, previous, &ids, intent))
+                    .await?;
+                let request = start_request(resource, &ids, latest_deployment_number);
+                match aws
+                    .start_deployment(&ids.application, &ids.environment, request)
+                    .await
+                {
+                    Ok(deployment) => {
+                        ctx.environments.invalidate(&env);
+                        let number = deployment.summary.number;
+                        info!(resource = %key, deployment = number, version = %spec.configuration_version, "started a deployment");
+                        notices.push(Notice {
+                            severity: Severity::Normal,
+                            reason: "StartingDeployment".into(),
+                            action: "Start",
+                            note: format!(
+                                "Started deployment {number} of version {} with strategy {}",
+                                spec.configuration_version, spec.deployment_strategy
+                            ),
+                            identity: format!("start/{number}"),
+                        });
+                        tracked = Some(Tracked { number, generation });
+                        decision = Some(Decision {
+                            act: Act::Nothing,
+                            situation: Situation::InProgress(deployment.summary.state.clone()),
+                            tracked,
+                        });
+                        started = Some(deployment);
+                        break;
+                    }
+                    // Someone started a deployment since we listed: look again.
+                    Err(e) if e.kind == ErrorKind::Conflict => {
+                        ctx.environments.invalidate(&env);
+                        decision = Some(d);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    let decision = decision.expect("at least one round runs");
+
+    let detail = match (started, tracked) {
+        (Some(d), _) => Some(d),
+        (None, Some(t)) if needs_detail(previous, t, &deployments) => Some(
+            aws.get_deployment(&ids.application, &ids.environment, t.number)
+                .await?,
+        ),
+        _ => None,
+    };
+    if let Some(d) = &detail {
+        notices.extend(log_notices(previous, d, ctx.config.event_log_limit));
+    }
+    let served_version = deployments
+        .iter()
+        .filter(|d| d.profile_id.as_deref() == Some(ids.profile.as_str()))
+        .find(|d| d.state == DeploymentState::Complete)
+        .map(|d| d.version_name().to_owned());
+
+    let observed = Observed {
+        ids: Some(&ids),
+        tracked,
+        deployment: detail.as_ref(),
+        served_version: Some(served_version),
+    };
+    let mut next = status::next_status(previous, generation, &observed, ctx.config.event_log_limit);
+    let situation = match decision.situation {
+        // Every start lost a race (ConflictException): another deployment holds the environment.
+        Situation::Starting => Situation::WaitingForEnvironment {
+            number: 0,
+            profile_id: String::new(),
+        },
+        s => s,
+    };
+    let summary = summary::for_situation(
+        &situation,
+        &Facts {
+            declared_version: &spec.configuration_version,
+            environment: &spec.environment,
+            status: &next,
+        },
+    );
+    status::set_conditions(&mut next, &summary, generation, Timestamp::now());
+    notices.extend(transition_notices(
+        previous, &situation, &summary, generation,
+    ));
+    let requeue = match &situation {
+        Situation::InProgress(_) | Situation::Superseding { .. } | Situation::Starting => {
+            Requeue::Poll
+        }
+        Situation::WaitingForEnvironment { .. } => Requeue::Backoff,
+        Situation::Suspended { .. } if deployments.iter().any(|d| d.state.is_in_progress()) => {
+            Requeue::Poll
+        }
+        Situation::Failed {
+            state: DeploymentState::RollingBack,
+            ..
+        } => Requeue::Poll,
+        Situation::Deployed | Situation::Failed { .. } | Situation::Suspended { .. } => {
+            Requeue::Resync
+        }
+    };
+    Ok(Outcome {
+        status: next,
+        notices,
+        requeue,
+    })
+}
+
+/// GetDeployment only when the tracked deployment is new to the status, still moving, or
+/// changed since the status was written; a settled resource costs no call.
+fn needs_detail(
+    previous: &AppConfigDeploymentStatus,
+    tracked: Tracked,
+    deployments: &[DeploymentSummary],
+) -> bool {
+    let Some(summary) = deployments.iter().find(|d| d.number == tracked.number) else {
+        return previous.deployment_number != Some(tracked.number);
+    };
+    previous.deployment_number != Some(tracked.number)
+        || previous.event_log.is_none()
+        || summary.state.is_in_progress()
+        || previous.state.as_deref() != Some(summary.state.as_str())
+        || previous.percentage_complete != Some(summary.percentage_complete)
+}
+
+/// One Event per event log entry the status has not recorded yet, oldest first.
+fn log_notices(previous: &AppConfigDeploymentStatus, d: &Deployment, limit: usize) -> Vec<Notice> {
+    let recorded = match previous.deployment_number {
+        Some(n) if n == d.summary.number => previous.event_log.as_deref().unwrap_or_default(),
+        _ => &[],
+    };
+    let mut new = status::new_entries(&d.event_log, recorded);
+    // A deployment adopted long after it started reports its recent history only.
+    if recorded.is_empty() {
+        new = &new[..new.len().min(limit)];
+    }
+    new.iter()
+        .rev()
+        .map(|e| events::for_log_entry(d.summary.number, e))
+        .collect()
+}
+
+/// Events for the operator's own findings, once per transition into them.
+fn transition_notices(
+    previous: &AppConfigDeploymentStatus,
+    situation: &Situation,
+    summary: &Summary,
+    generation: i64,
+) -> Vec<Notice> {
+    let was = previous
+        .conditions
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .find(|c| c.type_ == READY)
+        .map(|c| (c.reason.as_str(), c.observed_generation));
+    if was == Some((summary.reason, Some(generation))) {
+        return Vec::new();
+    }
+    match situation {
+        Situation::WaitingForEnvironment { number, .. } => vec![Notice {
+            severity: Severity::Normal,
+            reason: "WaitingForEnvironment".into(),
+            action: "Wait",
+            note: summary.message.clone(),
+            identity: format!("wait/{generation}/{number}"),
+        }],
+        Situation::Failed { number, .. } => vec![Notice {
+            severity: Severity::Warning,
+            reason: "DeploymentFailed".into(),
+            action: "Observe",
+            note: summary.message.clone(),
+            identity: format!("failed/{generation}/{number}"),
+        }],
+        _ => Vec::new(),
+    }
+}
+
+fn start_request(resource: &AppConfigDeployment, ids: &Ids, latest: i32) -> StartRequest {
+    let spec = &resource.spec;
+    let mut tags: BTreeMap<String, String> = spec.tags.clone().unwrap_or_default();
+    tags.insert(
+        format!("{OPERATOR_PREFIX}resource"),
+        format!(
+            "{}/{}",
+            resource.namespace().unwrap_or_default(),
+            resource.name_any()
+        ),
+    );
+    tags.insert(
+        format!("{OPERATOR_PREFIX}generation"),
+        resource.metadata.generation.unwrap_or_default().to_string(),
+    );
+    StartRequest {
+        profile_id: ids.profile.clone(),
+        strategy_id: ids.strategy.clone(),
+        version: spec.configuration_version.clone(),
+        description: spec.description.clone(),
+        kms_key_identifier: spec.kms_key_identifier.clone(),
+        dynamic_extension_parameters: spec
+            .dynamic_extension_parameters
+            .clone()
+            .unwrap_or_default(),
+        tags,
+        latest_deployment_number: latest,
+    }
+}
+
+/// The status recording an attempt about to start: deployment `intent`, nothing known of it yet.
+fn pending(
+    resource: &AppConfigDeployment,
+    ctx: &Context,
+    previous: &AppConfigDeploymentStatus,
+    ids: &Ids,
+    intent: Tracked,
+) -> AppConfigDeploymentStatus {
+    let generation = intent.generation;
+    let observed = Observed {
+        ids: Some(ids),
+        tracked: Some(intent),
+        ..Observed::default()
+    };
+    let mut status =
+        status::next_status(previous, generation, &observed, ctx.config.event_log_limit);
+    status::forget_deployment(&mut status);
+    let summary = summary::for_situation(
+        &Situation::Starting,
+        &Facts {
+            declared_version: &resource.spec.configuration_version,
+            environment: &resource.spec.environment,
+            status: &status,
+        },
+    );
+    status::set_conditions(&mut status, &summary, generation, Timestamp::now());
+    status
+}
