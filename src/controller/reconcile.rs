@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use jiff::Timestamp;
 use kube::{Api, ResourceExt, runtime::controller::Action};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::{
     Context, Error,
@@ -67,6 +67,9 @@ pub async fn reconcile(
                 }
                 (outcome.status, outcome.notices, requeue)
             }
+            Err(ConvergeError::Kubernetes(e)) if is_stale(&e) => {
+                return Ok(retry_fresh(&ctx, &key));
+            }
             Err(ConvergeError::Kubernetes(e)) => return Err(Error::WriteStatus(e)),
             Err(ConvergeError::Failure(failure)) => {
                 let (status, requeue) = failed(&resource, &ctx, &region, &previous, &failure);
@@ -74,16 +77,36 @@ pub async fn reconcile(
             }
         };
 
-    writer.write(&next).await.map_err(Error::WriteStatus)?;
-    ctx.schedule.set(&key, writer.resource_version(), requeue);
-    // After the status that records them: a crash in between loses Events rather than
-    // repeating them, and their names make a repeat impossible anyway.
+    // Events first: their names make a repeat impossible, so a status write that fails after
+    // an action cannot lose the Event that reports it.
     for notice in &notices {
         if let Err(e) = ctx.publisher.publish(&resource, notice).await {
             warn!(resource = %key, reason = %notice.reason, error = %e, "cannot publish a Kubernetes Event; check the operator's RBAC for events.k8s.io events");
         }
     }
+    match writer.write(&next).await {
+        Ok(()) => {}
+        Err(e) if is_stale(&e) => return Ok(retry_fresh(&ctx, &key)),
+        Err(e) => return Err(Error::WriteStatus(e)),
+    }
+    ctx.schedule.set(&key, writer.resource_version(), requeue);
     Ok(Action::requeue(requeue))
+}
+
+/// How soon a reconcile that worked from a stale copy runs again: the watch delivers the
+/// current object within moments.
+const STALE_RETRY: Duration = Duration::from_millis(250);
+
+/// The object changed since the copy this reconcile read (the watch lags behind the operator's
+/// own writes under load): nothing is wrong, the next reconcile sees the current object.
+fn is_stale(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(status) if status.code == 409)
+}
+
+fn retry_fresh(ctx: &Context, key: &str) -> Action {
+    debug!(resource = %key, "the resource changed since it was read; reconciling again with the current copy");
+    ctx.schedule.forget(key);
+    Action::requeue(STALE_RETRY)
 }
 
 /// The status and requeue for a reconcile that stopped short of a decision.
