@@ -219,6 +219,12 @@ mod tests {
         vec![declared.to_owned()]
     }
 
+    fn start_after(latest_deployment_number: i32) -> Act {
+        Act::Start {
+            latest_deployment_number,
+        }
+    }
+
     fn tracked(number: i32, generation: i64) -> Option<Tracked> {
         Some(Tracked { number, generation })
     }
@@ -228,12 +234,7 @@ mod tests {
     #[test]
     fn an_empty_environment_starts_from_number_zero() {
         let d = decide(&observe(&[], &v("1"), None));
-        assert_eq!(
-            d.act,
-            Act::Start {
-                latest_deployment_number: 0
-            }
-        );
+        assert_eq!(d.act, start_after(0));
         assert_eq!(d.situation, Situation::Starting);
     }
 
@@ -241,12 +242,7 @@ mod tests {
     fn a_start_passes_the_newest_number_of_any_profile() {
         let deps = [dep(7, OTHER, "3", Complete), dep(6, OURS, "1", Complete)];
         let d = decide(&observe(&deps, &v("2"), tracked(6, 1)));
-        assert_eq!(
-            d.act,
-            Act::Start {
-                latest_deployment_number: 7
-            }
-        );
+        assert_eq!(d.act, start_after(7));
     }
 
     #[test]
@@ -356,12 +352,7 @@ mod tests {
     fn a_tracked_number_of_another_profile_is_not_a_failed_attempt() {
         let deps = [dep(6, OTHER, "2", RolledBack)];
         let d = decide(&observe(&deps, &v("2"), tracked(6, 2)));
-        assert_eq!(
-            d.act,
-            Act::Start {
-                latest_deployment_number: 6
-            }
-        );
+        assert_eq!(d.act, start_after(6));
     }
 
     #[test]
@@ -378,12 +369,7 @@ mod tests {
         // Version 2 completed once, then version 3 replaced it: 2 is not served any more.
         let deps = [dep(9, OURS, "3", Complete), dep(8, OURS, "2", Complete)];
         let d = decide(&observe(&deps, &v("2"), tracked(8, 2)));
-        assert_eq!(
-            d.act,
-            Act::Start {
-                latest_deployment_number: 9
-            }
-        );
+        assert_eq!(d.act, start_after(9));
     }
 
     #[test]
@@ -418,12 +404,7 @@ mod tests {
     fn a_new_generation_allows_a_new_attempt_after_a_rollback() {
         let deps = [dep(6, OURS, "2", RolledBack), dep(5, OURS, "1", Complete)];
         let d = decide(&observe(&deps, &v("2"), tracked(6, 1)));
-        assert_eq!(
-            d.act,
-            Act::Start {
-                latest_deployment_number: 6
-            }
-        );
+        assert_eq!(d.act, start_after(6));
     }
 
     #[test]
@@ -431,24 +412,14 @@ mod tests {
         // Deployment 6 carried version 1 and was stopped for generation 2's version 2.
         let deps = [dep(6, OURS, "1", RolledBack), dep(5, OURS, "1", Complete)];
         let d = decide(&observe(&deps, &v("2"), tracked(6, 2)));
-        assert_eq!(
-            d.act,
-            Act::Start {
-                latest_deployment_number: 6
-            }
-        );
+        assert_eq!(d.act, start_after(6));
     }
 
     #[test]
     fn drift_to_another_completed_version_is_converged_back() {
         let deps = [dep(7, OURS, "9", Complete), dep(6, OURS, "2", Complete)];
         let d = decide(&observe(&deps, &v("2"), tracked(6, 2)));
-        assert_eq!(
-            d.act,
-            Act::Start {
-                latest_deployment_number: 7
-            }
-        );
+        assert_eq!(d.act, start_after(7));
     }
 
     #[test]
