@@ -14,7 +14,10 @@ use super::{
 };
 use crate::{
     api::v1alpha1::{AppConfigDeployment, DeletionPolicy},
-    aws::error::{AwsError, ErrorKind},
+    aws::{
+        error::{AwsError, ErrorKind},
+        model::DeploymentState,
+    },
 };
 
 pub async fn cleanup(
@@ -69,9 +72,10 @@ async fn stop_tracked(
     let Some(status) = &resource.status else {
         return Ok(None);
     };
-    let (Some(application), Some(environment), Some(number)) = (
+    let (Some(application), Some(environment), Some(profile), Some(number)) = (
         status.application_id.as_deref(),
         status.environment_id.as_deref(),
+        status.configuration_profile_id.as_deref(),
         status.deployment_number,
     ) else {
         return Ok(None);
@@ -84,7 +88,10 @@ async fn stop_tracked(
     let aws = ctx.aws.region(resource.spec.region.as_deref());
     let deployment = aws.get_deployment(application, environment, number).await?;
     let state = &deployment.summary.state;
-    if !state.is_in_progress() || *state == crate::aws::model::DeploymentState::RollingBack {
+    // A number recorded for an attempt that never started may belong to another profile's
+    // deployment: that one is not this resource's to stop.
+    let ours = deployment.summary.profile_id.as_deref() == Some(profile);
+    if !ours || !state.is_in_progress() || *state == DeploymentState::RollingBack {
         return Ok(None);
     }
     aws.stop_deployment(application, environment, number)

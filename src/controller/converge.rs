@@ -128,6 +128,14 @@ pub async fn converge(
             .environments
             .deployments(aws, &env, &ids.profile, max_age)
             .await?;
+        // A number recorded for an attempt that never started may name another profile's
+        // deployment: that one is not tracked.
+        tracked = tracked.filter(|t| {
+            deployments
+                .iter()
+                .find(|d| d.number == t.number)
+                .is_none_or(|d| d.profile_id.as_deref() == Some(ids.profile.as_str()))
+        });
         let d = decide(&Observation {
             generation,
             suspend: spec.suspend,
@@ -158,16 +166,20 @@ pub async fn converge(
                     }
                     Err(e) => return Err(e.into()),
                 }
-                notices.push(Notice {
-                    severity: Severity::Normal,
-                    reason: "StoppingSupersededDeployment".into(),
-                    action: "Stop",
-                    note: format!(
-                        "Stopped deployment {number}, which does not carry version {}",
-                        spec.configuration_version
-                    ),
-                    identity: format!("stop/{number}"),
-                });
+                ctx.publish(
+                    resource,
+                    &Notice {
+                        severity: Severity::Normal,
+                        reason: "StoppingSupersededDeployment".into(),
+                        action: "Stop",
+                        note: format!(
+                            "Stopped deployment {number}, which does not carry version {}",
+                            spec.configuration_version
+                        ),
+                        identity: format!("stop/{number}"),
+                    },
+                )
+                .await;
                 decision = Some(d);
             }
             Act::Start {
@@ -181,8 +193,10 @@ pub async fn converge(
                     number: latest_deployment_number + 1,
                     generation,
                 };
+                // Always sent, even when a stale copy already shows it: the write is the check
+                // (by resourceVersion) that this copy is current, before anything is started.
                 writer
-                    .write(&pending(resource, ctx, previous, &ids, intent))
+                    .write_always(&pending(resource, ctx, previous, &ids, intent))
                     .await?;
                 let request = start_request(resource, &ids, latest_deployment_number);
                 match aws
@@ -193,16 +207,20 @@ pub async fn converge(
                         ctx.environments.invalidate(&env);
                         let number = deployment.summary.number;
                         info!(resource = %key, deployment = number, version = %spec.configuration_version, "started a deployment");
-                        notices.push(Notice {
-                            severity: Severity::Normal,
-                            reason: "StartingDeployment".into(),
-                            action: "Start",
-                            note: format!(
-                                "Started deployment {number} of version {} with strategy {}",
-                                spec.configuration_version, spec.deployment_strategy
-                            ),
-                            identity: format!("start/{number}"),
-                        });
+                        ctx.publish(
+                            resource,
+                            &Notice {
+                                severity: Severity::Normal,
+                                reason: "StartingDeployment".into(),
+                                action: "Start",
+                                note: format!(
+                                    "Started deployment {number} of version {} with strategy {}",
+                                    spec.configuration_version, spec.deployment_strategy
+                                ),
+                                identity: format!("start/{number}"),
+                            },
+                        )
+                        .await;
                         tracked = Some(Tracked { number, generation });
                         decision = Some(Decision {
                             act: Act::Nothing,

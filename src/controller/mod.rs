@@ -150,6 +150,15 @@ pub async fn run(
     Ok(())
 }
 
+impl Context {
+    /// Publishes `notice` about `resource`; a refusal is logged, not retried.
+    async fn publish(&self, resource: &AppConfigDeployment, notice: &events::Notice) {
+        if let Err(e) = self.publisher.publish(resource, notice).await {
+            tracing::warn!(resource = %reconcile::object_key(resource), reason = %notice.reason, error = %e, "cannot publish a Kubernetes Event; check the operator's RBAC for events.k8s.io events");
+        }
+    }
+}
+
 fn error_policy(resource: Arc<AppConfigDeployment>, _: &Error, ctx: Arc<Context>) -> Action {
     let key = reconcile::object_key(&resource);
     Action::requeue(ctx.backoff.next(&key, ctx.config.poll_interval))

@@ -68,25 +68,28 @@ pub async fn reconcile(
                 (outcome.status, outcome.notices, requeue)
             }
             Err(ConvergeError::Kubernetes(e)) if is_stale(&e) => {
-                return Ok(retry_fresh(&ctx, &key));
+                return Ok(retry_fresh(&key));
             }
             Err(ConvergeError::Kubernetes(e)) => return Err(Error::WriteStatus(e)),
             Err(ConvergeError::Failure(failure)) => {
-                let (status, requeue) = failed(&resource, &ctx, &region, &previous, &failure);
+                // A start whose answer was lost may have happened: its recorded intent stays.
+                let base = match writer.stored() {
+                    Some(stored) if failure.is_transient() => stored.clone(),
+                    _ => previous.clone(),
+                };
+                let (status, requeue) = failed(&resource, &ctx, &region, &base, &failure);
                 (status, Vec::new(), requeue)
             }
         };
 
-    // Events first: their names make a repeat impossible, so a status write that fails after
-    // an action cannot lose the Event that reports it.
+    // Events first: their names make a repeat impossible, so a failed status write cannot lose
+    // one. (Events of the operator's own actions went out right after each action.)
     for notice in &notices {
-        if let Err(e) = ctx.publisher.publish(&resource, notice).await {
-            warn!(resource = %key, reason = %notice.reason, error = %e, "cannot publish a Kubernetes Event; check the operator's RBAC for events.k8s.io events");
-        }
+        ctx.publish(&resource, notice).await;
     }
     match writer.write(&next).await {
         Ok(()) => {}
-        Err(e) if is_stale(&e) => return Ok(retry_fresh(&ctx, &key)),
+        Err(e) if is_stale(&e) => return Ok(retry_fresh(&key)),
         Err(e) => return Err(Error::WriteStatus(e)),
     }
     ctx.schedule.set(&key, writer.resource_version(), requeue);
@@ -103,9 +106,8 @@ fn is_stale(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(status) if status.code == 409)
 }
 
-fn retry_fresh(ctx: &Context, key: &str) -> Action {
+fn retry_fresh(key: &str) -> Action {
     debug!(resource = %key, "the resource changed since it was read; reconciling again with the current copy");
-    ctx.schedule.forget(key);
     Action::requeue(STALE_RETRY)
 }
 
@@ -134,10 +136,6 @@ fn failed(
         &Observed::default(),
         ctx.config.event_log_limit,
     );
-    // IDs resolved for an older spec say nothing about this one.
-    if previous.observed_generation != Some(generation) {
-        status::forget_ids(&mut status);
-    }
     status::set_conditions(&mut status, &summary, generation, Timestamp::now());
     let requeue = if failure.is_transient() {
         warn!(resource = %key, error = %failure, "AppConfig call failed; retrying with backoff");

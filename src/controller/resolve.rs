@@ -263,7 +263,10 @@ impl Resolver {
                 strategy,
             ),
         ] {
-            cache.insert(key(region, kind, parent, value), id.to_owned());
+            // What a lookup found since stays: a NotFound may have replaced a dead ID.
+            cache
+                .entry(key(region, kind, parent, value))
+                .or_insert_with(|| id.to_owned());
         }
     }
 

@@ -81,14 +81,6 @@ pub fn forget_deployment(status: &mut AppConfigDeploymentStatus) {
     status.event_log = None;
 }
 
-/// Clears the resolved IDs, which described another spec.
-pub fn forget_ids(status: &mut AppConfigDeploymentStatus) {
-    status.application_id = None;
-    status.environment_id = None;
-    status.configuration_profile_id = None;
-    status.deployment_strategy_id = None;
-}
-
 fn describe_deployment(status: &mut AppConfigDeploymentStatus, d: &Deployment, limit: usize) {
     let s = &d.summary;
     status.configuration_version = Some(s.version.clone());

@@ -39,11 +39,25 @@ impl<'a> StatusWriter<'a> {
         self.resource_version.clone()
     }
 
+    /// The status as last written or read.
+    pub fn stored(&self) -> Option<&AppConfigDeploymentStatus> {
+        self.stored.as_ref()
+    }
+
     /// Writes `status` unless it is what the object already holds.
     pub async fn write(&mut self, status: &AppConfigDeploymentStatus) -> Result<(), kube::Error> {
         if self.stored.as_ref() == Some(status) {
             return Ok(());
         }
+        self.write_always(status).await
+    }
+
+    /// Writes `status` even if unchanged, to have the API server confirm that the copy this
+    /// reconcile works from is current.
+    pub async fn write_always(
+        &mut self,
+        status: &AppConfigDeploymentStatus,
+    ) -> Result<(), kube::Error> {
         let patch = json!({
             "apiVersion": "appconfig.operators.dev/v1alpha1",
             "kind": "AppConfigDeployment",

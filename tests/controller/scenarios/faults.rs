@@ -101,6 +101,15 @@ async fn access_denied_and_invalid_requests_stall_until_a_resync_finds_them_fixe
             "{reason}: {message}"
         );
 
+        // Stalled means waiting for the resync (2 s here), not retrying.
+        let calls = world.calls(operation);
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert!(
+            world.calls(operation) <= calls + 1,
+            "{reason}: {operation} retried {} times in 1.5 s",
+            world.calls(operation) - calls
+        );
+
         // Fixed in AWS (the role gets its permission, say): the next resync recovers it.
         control.clear_faults();
         cluster
