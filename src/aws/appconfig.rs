@@ -34,20 +34,28 @@ pub struct AppConfig {
     client: Client,
 }
 
-/// Accessors shared by the StartDeployment, GetDeployment and StopDeployment outputs, which
-/// the SDK generates as three distinct types.
+/// The summary fields, which the SDK's DeploymentSummary and its StartDeployment and
+/// GetDeployment outputs name alike on distinct types.
+macro_rules! summary_from {
+    ($output:expr) => {{
+        let o = $output;
+        DeploymentSummary {
+            number: o.deployment_number(),
+            profile_id: o.configuration_profile_id().map(str::to_owned),
+            version: o.configuration_version().unwrap_or_default().to_owned(),
+            version_label: o.version_label().map(str::to_owned),
+            state: DeploymentState::parse(o.state().map(|s| s.as_str()).unwrap_or_default()),
+            percentage_complete: o.percentage_complete().map(percentage).unwrap_or(0.0),
+        }
+    }};
+}
+
+/// A whole deployment from the StartDeployment or GetDeployment output.
 macro_rules! deployment_from_output {
     ($output:expr) => {{
         let o = $output;
         Deployment {
-            summary: DeploymentSummary {
-                number: o.deployment_number(),
-                profile_id: o.configuration_profile_id().map(str::to_owned),
-                version: o.configuration_version().unwrap_or_default().to_owned(),
-                version_label: o.version_label().map(str::to_owned),
-                state: DeploymentState::parse(o.state().map(|s| s.as_str()).unwrap_or_default()),
-                percentage_complete: o.percentage_complete().map(percentage).unwrap_or(0.0),
-            },
+            summary: summary_from!(o),
             started_at: o.started_at().and_then(timestamp),
             completed_at: o.completed_at().and_then(timestamp),
             growth_type: o.growth_type().map(|g| g.as_str().to_owned()),
@@ -203,18 +211,7 @@ impl AppConfig {
             .send()
             .await
             .map_err(|e| AwsError::new("ListDeployments", e))?;
-        let items = page
-            .items()
-            .iter()
-            .map(|d| DeploymentSummary {
-                number: d.deployment_number(),
-                profile_id: d.configuration_profile_id().map(str::to_owned),
-                version: d.configuration_version().unwrap_or_default().to_owned(),
-                version_label: d.version_label().map(str::to_owned),
-                state: DeploymentState::parse(d.state().map(|s| s.as_str()).unwrap_or_default()),
-                percentage_complete: d.percentage_complete().map(percentage).unwrap_or(0.0),
-            })
-            .collect();
+        let items = page.items().iter().map(|d| summary_from!(d)).collect();
         let next = page
             .next_token()
             .filter(|t| !t.is_empty())

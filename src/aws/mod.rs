@@ -92,15 +92,23 @@ impl AppConfigClients {
         self.base.region().map(Region::as_ref)
     }
 
+    /// The region a resource's calls go to: its own, else the default (empty when neither).
+    pub fn region_name(&self, region: Option<&str>) -> String {
+        region
+            .or(self.default_region())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// The client for `region`, or for the default region when `None`.
     pub fn region(&self, region: Option<&str>) -> AppConfig {
-        let key = region.or(self.default_region()).unwrap_or_default();
+        let key = self.region_name(region);
         let mut clients = self
             .by_region
             .lock()
             .expect("the client map is never poisoned");
         clients
-            .entry(key.to_owned())
+            .entry(key)
             .or_insert_with(|| {
                 let mut config = aws_sdk_appconfig::config::Builder::from(&self.base);
                 if let Some(region) = region {

@@ -86,7 +86,18 @@ impl DeploymentSummary {
     }
 }
 
-/// A deployment as GetDeployment, StartDeployment or StopDeployment describe it.
+/// The deployment whose version AppConfig serves for `profile_id`: its newest COMPLETE one,
+/// in a listing ordered newest first.
+pub fn served<'a>(
+    deployments: &'a [DeploymentSummary],
+    profile_id: &str,
+) -> Option<&'a DeploymentSummary> {
+    deployments.iter().find(|d| {
+        d.profile_id.as_deref() == Some(profile_id) && d.state == DeploymentState::Complete
+    })
+}
+
+/// A deployment as GetDeployment or StartDeployment describe it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deployment {
     pub summary: DeploymentSummary,

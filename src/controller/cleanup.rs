@@ -41,9 +41,7 @@ pub async fn cleanup(
                 ),
                 identity: format!("delete-stop/{number}"),
             };
-            if let Err(e) = ctx.publisher.publish(resource, &notice).await {
-                warn!(resource = %key, error = %e, "cannot publish a Kubernetes Event");
-            }
+            ctx.publish(resource, &notice).await;
         }
         Ok(None) => {}
         Err(e) if matches!(e.kind, ErrorKind::Transient | ErrorKind::AccessDenied) => {

@@ -9,7 +9,7 @@ use tracing::info;
 
 use super::{
     Context,
-    conditions::{READY, RECONCILING, Summary},
+    conditions::{READY, RECONCILING, Summary, current_ready},
     decide::{Act, Decision, Observation, Situation, Tracked, decide},
     environments::EnvironmentKey,
     events::{self, Notice, Severity},
@@ -27,7 +27,7 @@ use crate::{
     aws::{
         AppConfig, StartRequest,
         error::ErrorKind,
-        model::{Deployment, DeploymentState, DeploymentSummary},
+        model::{Deployment, DeploymentState, DeploymentSummary, served},
     },
 };
 
@@ -77,16 +77,9 @@ pub async fn converge(
     let spec = &resource.spec;
     let generation = resource.metadata.generation.unwrap_or_default();
     let key = object_key(resource);
-    let ready = previous
-        .conditions
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .find(|c| c.type_ == READY && c.observed_generation == Some(generation));
-    let reconciling = previous
-        .conditions
-        .as_deref()
-        .unwrap_or_default()
+    let conditions = previous.conditions.as_deref().unwrap_or_default();
+    let ready = current_ready(conditions, generation);
+    let reconciling = conditions
         .iter()
         .any(|c| c.type_ == RECONCILING && c.status == "True");
     let moving = previous
@@ -253,11 +246,7 @@ pub async fn converge(
     if let Some(d) = &detail {
         notices.extend(log_notices(previous, d, ctx.config.event_log_limit));
     }
-    let served_version = deployments
-        .iter()
-        .filter(|d| d.profile_id.as_deref() == Some(ids.profile.as_str()))
-        .find(|d| d.state == DeploymentState::Complete)
-        .map(|d| d.version_name().to_owned());
+    let served_version = served(&deployments, &ids.profile).map(|d| d.version_name().to_owned());
 
     let observed = Observed {
         ids: Some(&ids),
@@ -265,7 +254,6 @@ pub async fn converge(
         deployment: detail.as_ref(),
         served_version: Some(served_version),
     };
-    let mut next = status::next_status(previous, generation, &observed, ctx.config.event_log_limit);
     let situation = match decision.situation {
         // Every start lost a race (ConflictException): another deployment holds the environment.
         Situation::Starting => Situation::WaitingForEnvironment {
@@ -274,23 +262,13 @@ pub async fn converge(
         },
         s => s,
     };
-    let summary = summary::for_situation(
-        &situation,
-        &Facts {
-            declared_version: &spec.configuration_version,
-            environment: &spec.environment,
-            status: &next,
-        },
-    );
-    status::set_conditions(&mut next, &summary, generation, Timestamp::now());
+    let (next, summary) = report(resource, ctx, previous, &observed, &situation);
     notices.extend(transition_notices(
         previous, &situation, &summary, generation,
     ));
     let requeue = match &situation {
-        Situation::InProgress(_) | Situation::Superseding { .. } | Situation::Starting => {
-            Requeue::Poll
-        }
-        Situation::WaitingForEnvironment { .. } => Requeue::Backoff,
+        Situation::InProgress(_) | Situation::Superseding { .. } => Requeue::Poll,
+        Situation::WaitingForEnvironment { .. } | Situation::Starting => Requeue::Backoff,
         Situation::Suspended { .. } if deployments.iter().any(|d| d.state.is_in_progress()) => {
             Requeue::Poll
         }
@@ -417,17 +395,31 @@ fn pending(
     ids: &Ids,
     intent: Tracked,
 ) -> AppConfigDeploymentStatus {
-    let generation = intent.generation;
     let observed = Observed {
         ids: Some(ids),
         tracked: Some(intent),
         ..Observed::default()
     };
-    let mut status =
-        status::next_status(previous, generation, &observed, ctx.config.event_log_limit);
+    let (mut status, _) = report(resource, ctx, previous, &observed, &Situation::Starting);
+    // Nothing is known of the new deployment yet (the message of Starting names none of it).
     status::forget_deployment(&mut status);
+    status
+}
+
+/// The status for what was observed, with the conditions of `situation`, whose message names
+/// what that status shows.
+fn report(
+    resource: &AppConfigDeployment,
+    ctx: &Context,
+    previous: &AppConfigDeploymentStatus,
+    observed: &Observed<'_>,
+    situation: &Situation,
+) -> (AppConfigDeploymentStatus, Summary) {
+    let generation = resource.metadata.generation.unwrap_or_default();
+    let mut status =
+        status::next_status(previous, generation, observed, ctx.config.event_log_limit);
     let summary = summary::for_situation(
-        &Situation::Starting,
+        situation,
         &Facts {
             declared_version: &resource.spec.configuration_version,
             environment: &resource.spec.environment,
@@ -435,5 +427,5 @@ fn pending(
         },
     );
     status::set_conditions(&mut status, &summary, generation, Timestamp::now());
-    status
+    (status, summary)
 }

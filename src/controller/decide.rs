@@ -1,7 +1,7 @@
 //! The convergence rules: from what was observed to what to do. Pure, so every rule is tested
 //! case by case without Kubernetes or AWS.
 
-use crate::aws::model::{DeploymentState, DeploymentSummary};
+use crate::aws::model::{DeploymentState, DeploymentSummary, served};
 
 /// The deployment a resource's status describes, and the spec generation it serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,11 +67,7 @@ pub struct Decision {
 pub fn decide(o: &Observation<'_>) -> Decision {
     let ours = |d: &&DeploymentSummary| d.profile_id.as_deref() == Some(o.profile_id);
     let in_progress = o.deployments.iter().find(|d| d.state.is_in_progress());
-    let served = o
-        .deployments
-        .iter()
-        .filter(ours)
-        .find(|d| d.state == DeploymentState::Complete);
+    let served = served(o.deployments, o.profile_id);
     let declared_served = served.is_some_and(|d| d.carries(o.versions));
     // A deployment of the declared version serves the current generation from now on.
     let adopt = |d: &DeploymentSummary| {

@@ -7,7 +7,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::aws::{AppConfig, error::AwsError, model::DeploymentSummary};
+use crate::aws::{
+    AppConfig,
+    error::AwsError,
+    model::{DeploymentSummary, served},
+};
 
 /// How many pages of history are read, at most, looking for a profile's served deployment.
 const MAX_PAGES: usize = 10;
@@ -47,7 +51,7 @@ impl Environments {
             let listings = self.listings.lock().expect("never poisoned");
             if let Some(l) = listings.get(key)
                 && l.read_at.elapsed() < max_age
-                && (l.exhausted || has_served(&l.deployments, profile_id))
+                && (l.exhausted || served(&l.deployments, profile_id).is_some())
             {
                 return Ok(Arc::clone(&l.deployments));
             }
@@ -58,7 +62,10 @@ impl Environments {
             .await?;
         self.fill_profiles(aws, key, &mut deployments).await?;
         let mut pages = 1;
-        while next_token.is_some() && !has_served(&deployments, profile_id) && pages < MAX_PAGES {
+        while next_token.is_some()
+            && served(&deployments, profile_id).is_none()
+            && pages < MAX_PAGES
+        {
             let (mut more, next) = aws
                 .list_deployments(&key.application, &key.environment, next_token.take())
                 .await?;
@@ -116,11 +123,4 @@ impl Environments {
         }
         Ok(())
     }
-}
-
-fn has_served(deployments: &[DeploymentSummary], profile_id: &str) -> bool {
-    deployments.iter().any(|d| {
-        d.profile_id.as_deref() == Some(profile_id)
-            && d.state == crate::aws::model::DeploymentState::Complete
-    })
 }

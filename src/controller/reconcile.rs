@@ -45,12 +45,7 @@ pub async fn reconcile(
         writer.saw(&patched);
     }
 
-    let region = resource
-        .spec
-        .region
-        .clone()
-        .or_else(|| ctx.aws.default_region().map(str::to_owned))
-        .unwrap_or_default();
+    let region = ctx.aws.region_name(resource.spec.region.as_deref());
     let aws = ctx.aws.region(resource.spec.region.as_deref());
     let previous = resource.status.clone().unwrap_or_default();
 

@@ -191,13 +191,11 @@ impl Resolver {
             .copied();
         let hosted = match known {
             Some(hosted) => hosted,
-            None => {
-                let profiles = aws.list_configuration_profiles(application).await?;
-                self.note_hosted(region, &profiles);
-                profiles
-                    .iter()
-                    .any(|p| p.id == profile && p.location_uri.as_deref() == Some("hosted"))
-            }
+            None => self
+                .profiles(aws, region, application)
+                .await?
+                .iter()
+                .any(|p| p.id == profile && p.location_uri.as_deref() == Some("hosted")),
         };
         let mut names = vec![declared.to_owned()];
         if hosted {
@@ -220,19 +218,27 @@ impl Resolver {
         Ok(names)
     }
 
-    fn note_hosted(&self, region: &str, profiles: &[Named]) {
+    /// The application's profiles, noting which use the hosted store.
+    async fn profiles(
+        &self,
+        aws: &AppConfig,
+        region: &str,
+        application: &str,
+    ) -> Result<Vec<Named>, AwsError> {
+        let profiles = aws.list_configuration_profiles(application).await?;
         let mut hosted = self.hosted.lock().expect("never poisoned");
-        for p in profiles {
+        for p in &profiles {
             hosted.insert(
                 (region.to_owned(), p.id.clone()),
                 p.location_uri.as_deref() == Some("hosted"),
             );
         }
+        Ok(profiles)
     }
 
-    /// Seeds the cache with IDs a status already shows for an unchanged spec, so a restart
-    /// does not list every application again.
-    /// `ids` are the application, environment, profile and strategy IDs, in that order.
+    /// Seeds the cache with the IDs a status shows for the spec they were resolved from, so a
+    /// restart does not list every application again; `ids` are the application, environment,
+    /// profile and strategy IDs, in that order. Entries already cached stay.
     pub fn remember(
         &self,
         region: &str,
@@ -316,11 +322,7 @@ impl Resolver {
         let candidates = match (kind, parent) {
             (Kind::Application, _) => aws.list_applications().await?,
             (Kind::Environment, Some(app)) => aws.list_environments(app).await?,
-            (Kind::ConfigurationProfile, Some(app)) => {
-                let profiles = aws.list_configuration_profiles(app).await?;
-                self.note_hosted(region, &profiles);
-                profiles
-            }
+            (Kind::ConfigurationProfile, Some(app)) => self.profiles(aws, region, app).await?,
             (Kind::DeploymentStrategy, _) => aws.list_deployment_strategies().await?,
             (Kind::Environment | Kind::ConfigurationProfile | Kind::ConfigurationVersion, _) => {
                 Vec::new()
