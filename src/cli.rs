@@ -27,8 +27,9 @@ pub enum Command {
     /// (for example APPCONFIG_OPERATOR_POLL_INTERVAL=5s). Kubernetes access comes from the
     /// in-cluster service account or KUBECONFIG; AWS credentials, region and endpoint from the
     /// standard chain (AWS_REGION, AWS_ENDPOINT_URL_APPCONFIG, profiles, IRSA, EKS Pod Identity).
-    /// Stops on SIGTERM or SIGINT after finishing the reconciles in flight.
-    Run(RunArgs),
+    /// Stops on SIGTERM or SIGINT after finishing the reconciles in flight (and, with
+    /// --leader-elect, releasing the lease). Serves /healthz, /readyz and /metrics on --http-addr.
+    Run(Box<RunArgs>),
     /// Print the operator's CustomResourceDefinitions as YAML.
     ///
     /// Install them with `appconfig-operator crd | kubectl apply --server-side -f -`.
@@ -101,8 +102,49 @@ pub struct RunArgs {
     )]
     pub embedded_emulator_listen: SocketAddr,
 
-    /// Name of this operator instance in Kubernetes Events. Default: the POD_NAME variable,
-    /// else the host name.
+    /// Where /healthz, /readyz and /metrics (OpenMetrics) are served.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "0.0.0.0:8080",
+        env = "APPCONFIG_OPERATOR_HTTP_ADDR"
+    )]
+    pub http_addr: SocketAddr,
+
+    /// Reconcile only while holding a Lease, so that several replicas can run: one reconciles,
+    /// the others stand by and take over when it stops.
+    #[arg(long, env = "APPCONFIG_OPERATOR_LEADER_ELECT")]
+    pub leader_elect: bool,
+
+    /// Name of the leader election Lease.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "appconfig-operator",
+        env = "APPCONFIG_OPERATOR_LEASE_NAME"
+    )]
+    pub lease_name: String,
+
+    /// Namespace of the leader election Lease. Default: the pod's namespace (the POD_NAMESPACE
+    /// variable, else the service account's namespace).
+    #[arg(
+        long,
+        value_name = "NAMESPACE",
+        env = "APPCONFIG_OPERATOR_LEASE_NAMESPACE"
+    )]
+    pub lease_namespace: Option<String>,
+
+    /// How long a leader that stopped renewing keeps the lease before a standby takes over.
+    #[arg(long, value_name = "DURATION", default_value = "15s", env = "APPCONFIG_OPERATOR_LEASE_DURATION", value_parser = duration)]
+    pub lease_duration: Duration,
+
+    /// How often the leader renews the lease and a standby tries to take it. A leader that
+    /// cannot renew for two thirds of --lease-duration stops reconciling.
+    #[arg(long, value_name = "DURATION", default_value = "2s", env = "APPCONFIG_OPERATOR_LEASE_RETRY_PERIOD", value_parser = duration)]
+    pub lease_retry_period: Duration,
+
+    /// Name of this operator instance in Kubernetes Events and the holder identity in the
+    /// leader election Lease. Default: the POD_NAME variable, else the host name.
     #[arg(long, value_name = "NAME", env = "APPCONFIG_OPERATOR_INSTANCE")]
     pub instance: Option<String>,
 

@@ -5,10 +5,16 @@
 //! - [`cli`]: the command line.
 //! - [`emulator`]: a local, wire-compatible AWS AppConfig for tests and local development.
 //! - [`logging`]: structured logs.
+//! - [`operator`]: the `run` subcommand's parts started together: the HTTP listener ([`web`],
+//!   [`metrics`]), leader election ([`leader`]) and the controllers.
 
 pub mod api;
 pub mod aws;
 pub mod cli;
 pub mod controller;
 pub mod emulator;
+pub mod leader;
 pub mod logging;
+pub mod metrics;
+pub mod operator;
+pub mod web;

@@ -9,13 +9,17 @@ use appconfig_operator::{
     cli::{Cli, Command, CrdArgs, EmulatorArgs, RunArgs},
     controller,
     emulator::{Emulator, EmulatorConfig, Settings},
+    leader::LeaseSettings,
     logging,
+    metrics::Metrics,
+    operator,
+    web::Server,
 };
 use clap::Parser;
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::Crd(args) => crd(args),
         Command::Emulator(args) => emulator(args),
     }
@@ -52,6 +56,11 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
     } else {
         None
     };
+    // Bound first: a taken port fails the start before anything else happens.
+    let server = Server::bind(args.http_addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let metrics = Metrics::default();
     let aws = AppConfigClients::load(&AwsSettings {
         region: args.region.clone(),
         endpoint_url: embedded
@@ -60,29 +69,52 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
             .or(args.aws_endpoint_url.clone()),
         emulated: embedded.is_some(),
     })
-    .await;
+    .await
+    .with_metrics(metrics.clone());
     if aws.default_region().is_none() {
         tracing::warn!(
             "no AWS region configured: set --region or AWS_REGION, or spec.region on every resource"
         );
     }
+    let instance = args
+        .instance
+        .clone()
+        .or_else(|| std::env::var("POD_NAME").ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "appconfig-operator".to_owned());
+    let leader_election = if args.leader_elect {
+        let settings = LeaseSettings {
+            name: args.lease_name.clone(),
+            namespace: lease_namespace(args.lease_namespace.clone())?,
+            identity: instance.clone(),
+            duration: args.lease_duration,
+            retry_period: args.lease_retry_period,
+        };
+        settings.check()?;
+        Some(settings)
+    } else {
+        None
+    };
     let client = kube::Client::try_default().await.map_err(|e| {
         format!("cannot reach Kubernetes (in-cluster service account or KUBECONFIG): {e}")
     })?;
-    let config = controller::Config {
-        namespace: args.namespace,
-        label_selector: args.label_selector,
-        poll_interval: args.poll_interval,
-        resync_interval: args.resync_interval,
-        event_log_limit: usize::from(args.event_log_limit),
-        concurrency: args.concurrency,
-        instance: args
-            .instance
-            .or_else(|| std::env::var("POD_NAME").ok())
-            .or_else(|| std::env::var("HOSTNAME").ok())
-            .unwrap_or_else(|| "appconfig-operator".to_owned()),
+    let address = server
+        .local_addr()
+        .map_err(|e| format!("cannot read the address of --http-addr: {e}"))?;
+    tracing::info!(%address, "serving /healthz, /readyz and /metrics");
+    let config = operator::Config {
+        controller: controller::Config {
+            namespace: args.namespace,
+            label_selector: args.label_selector,
+            poll_interval: args.poll_interval,
+            resync_interval: args.resync_interval,
+            event_log_limit: usize::from(args.event_log_limit),
+            concurrency: args.concurrency,
+            instance,
+        },
+        leader_election,
     };
-    controller::run(client, aws, config, shutdown_signal())
+    operator::run(client, aws, config, server, metrics, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
     if let Some(emulator) = embedded {
@@ -92,6 +124,25 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
             .map_err(|e| format!("the embedded emulator stopped with an error: {e}"))?;
     }
     Ok(())
+}
+
+/// The service account's namespace, as Kubernetes mounts it into every pod.
+const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+/// `--lease-namespace`, else the pod's namespace.
+fn lease_namespace(flag: Option<String>) -> Result<String, String> {
+    flag.or_else(|| std::env::var("POD_NAMESPACE").ok())
+        .or_else(|| {
+            std::fs::read_to_string(SERVICE_ACCOUNT_NAMESPACE)
+                .ok()
+                .map(|ns| ns.trim().to_owned())
+        })
+        .filter(|ns| !ns.is_empty())
+        .ok_or_else(|| {
+            format!(
+                "--leader-elect needs the lease's namespace: set --lease-namespace (or POD_NAMESPACE); outside a pod there is no {SERVICE_ACCOUNT_NAMESPACE} to read it from"
+            )
+        })
 }
 
 fn crd(args: CrdArgs) -> ExitCode {

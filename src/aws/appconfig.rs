@@ -1,14 +1,20 @@
 //! The AppConfig calls the operator makes, answering in [`model`](super::model) types.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, future::Future};
 
-use aws_sdk_appconfig::{Client, primitives::DateTime};
+use aws_sdk_appconfig::{
+    Client,
+    config::http::HttpResponse,
+    error::{ProvideErrorMetadata, SdkError},
+    primitives::DateTime,
+};
 use jiff::Timestamp;
 
 use super::{
     error::AwsError,
     model::{Deployment, DeploymentEvent, DeploymentState, DeploymentSummary, Named, percentage},
 };
+use crate::metrics::{self, Metrics};
 
 /// AppConfig's largest page.
 const PAGE_SIZE: i32 = 50;
@@ -32,6 +38,7 @@ pub struct StartRequest {
 #[derive(Debug, Clone)]
 pub struct AppConfig {
     client: Client,
+    metrics: Metrics,
 }
 
 /// The summary fields, which the SDK's DeploymentSummary and its StartDeployment and
@@ -86,16 +93,19 @@ macro_rules! deployment_from_output {
 
 /// Pages through a List call, collecting every item.
 macro_rules! collect_pages {
-    ($operation:literal, $request:expr, |$page:ident| $items:expr) => {{
+    ($appconfig:expr, $operation:literal, $request:expr, |$page:ident| $items:expr) => {{
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let $page = $request
-                .max_results(PAGE_SIZE)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::new($operation, e))?;
+            let $page = $appconfig
+                .call(
+                    $operation,
+                    $request
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token.take())
+                        .send(),
+                )
+                .await?;
             items.extend($items);
             match $page.next_token() {
                 Some(next) if !next.is_empty() => token = Some(next.to_owned()),
@@ -107,12 +117,28 @@ macro_rules! collect_pages {
 }
 
 impl AppConfig {
-    pub fn new(client: Client) -> Self {
-        Self { client }
+    pub fn new(client: Client, metrics: Metrics) -> Self {
+        Self { client, metrics }
+    }
+
+    /// Sends one request: every SDK call passes here, to be counted by outcome.
+    async fn call<T, E>(
+        &self,
+        operation: &'static str,
+        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T, AwsError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let result = request.await.map_err(|e| AwsError::new(operation, e));
+        self.metrics
+            .aws_call(metrics::APPCONFIG, operation, &result);
+        result
     }
 
     pub async fn list_applications(&self) -> Result<Vec<Named>, AwsError> {
         Ok(collect_pages!(
+            self,
             "ListApplications",
             self.client.list_applications(),
             |page| page.items().iter().map(|a| named(a.id(), a.name(), None))
@@ -121,6 +147,7 @@ impl AppConfig {
 
     pub async fn list_environments(&self, application: &str) -> Result<Vec<Named>, AwsError> {
         Ok(collect_pages!(
+            self,
             "ListEnvironments",
             self.client.list_environments().application_id(application),
             |page| page.items().iter().map(|e| named(e.id(), e.name(), None))
@@ -132,6 +159,7 @@ impl AppConfig {
         application: &str,
     ) -> Result<Vec<Named>, AwsError> {
         Ok(collect_pages!(
+            self,
             "ListConfigurationProfiles",
             self.client
                 .list_configuration_profiles()
@@ -145,6 +173,7 @@ impl AppConfig {
 
     pub async fn list_deployment_strategies(&self) -> Result<Vec<Named>, AwsError> {
         Ok(collect_pages!(
+            self,
             "ListDeploymentStrategies",
             self.client.list_deployment_strategies(),
             |page| page.items().iter().map(|s| named(s.id(), s.name(), None))
@@ -164,16 +193,18 @@ impl AppConfig {
         let mut token: Option<String> = None;
         loop {
             let page = self
-                .client
-                .list_hosted_configuration_versions()
-                .application_id(application)
-                .configuration_profile_id(profile)
-                .set_version_label(number.is_none().then(|| version.to_owned()))
-                .max_results(PAGE_SIZE)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::new("ListHostedConfigurationVersions", e))?;
+                .call(
+                    "ListHostedConfigurationVersions",
+                    self.client
+                        .list_hosted_configuration_versions()
+                        .application_id(application)
+                        .configuration_profile_id(profile)
+                        .set_version_label(number.is_none().then(|| version.to_owned()))
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token.take())
+                        .send(),
+                )
+                .await?;
             let found = page.items().iter().find(|v| {
                 number.map_or(v.version_label() == Some(version), |n| {
                     v.version_number() == n
@@ -202,15 +233,17 @@ impl AppConfig {
         next_token: Option<String>,
     ) -> Result<(Vec<DeploymentSummary>, Option<String>), AwsError> {
         let page = self
-            .client
-            .list_deployments()
-            .application_id(application)
-            .environment_id(environment)
-            .max_results(PAGE_SIZE)
-            .set_next_token(next_token)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("ListDeployments", e))?;
+            .call(
+                "ListDeployments",
+                self.client
+                    .list_deployments()
+                    .application_id(application)
+                    .environment_id(environment)
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(next_token)
+                    .send(),
+            )
+            .await?;
         let items = page.items().iter().map(|d| summary_from!(d)).collect();
         let next = page
             .next_token()
@@ -226,14 +259,16 @@ impl AppConfig {
         number: i32,
     ) -> Result<Deployment, AwsError> {
         let output = self
-            .client
-            .get_deployment()
-            .application_id(application)
-            .environment_id(environment)
-            .deployment_number(number)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("GetDeployment", e))?;
+            .call(
+                "GetDeployment",
+                self.client
+                    .get_deployment()
+                    .application_id(application)
+                    .environment_id(environment)
+                    .deployment_number(number)
+                    .send(),
+            )
+            .await?;
         Ok(deployment_from_output!(&output))
     }
 
@@ -246,21 +281,23 @@ impl AppConfig {
         let dynamic = (!request.dynamic_extension_parameters.is_empty())
             .then(|| request.dynamic_extension_parameters.into_iter().collect());
         let output = self
-            .client
-            .start_deployment()
-            .application_id(application)
-            .environment_id(environment)
-            .configuration_profile_id(request.profile_id)
-            .deployment_strategy_id(request.strategy_id)
-            .configuration_version(request.version)
-            .set_description(request.description)
-            .set_kms_key_identifier(request.kms_key_identifier)
-            .set_dynamic_extension_parameters(dynamic)
-            .set_tags(Some(request.tags.into_iter().collect()))
-            .latest_deployment_number(request.latest_deployment_number)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("StartDeployment", e))?;
+            .call(
+                "StartDeployment",
+                self.client
+                    .start_deployment()
+                    .application_id(application)
+                    .environment_id(environment)
+                    .configuration_profile_id(request.profile_id)
+                    .deployment_strategy_id(request.strategy_id)
+                    .configuration_version(request.version)
+                    .set_description(request.description)
+                    .set_kms_key_identifier(request.kms_key_identifier)
+                    .set_dynamic_extension_parameters(dynamic)
+                    .set_tags(Some(request.tags.into_iter().collect()))
+                    .latest_deployment_number(request.latest_deployment_number)
+                    .send(),
+            )
+            .await?;
         Ok(deployment_from_output!(&output))
     }
 
@@ -272,14 +309,16 @@ impl AppConfig {
         environment: &str,
         number: i32,
     ) -> Result<(), AwsError> {
-        self.client
-            .stop_deployment()
-            .application_id(application)
-            .environment_id(environment)
-            .deployment_number(number)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("StopDeployment", e))?;
+        self.call(
+            "StopDeployment",
+            self.client
+                .stop_deployment()
+                .application_id(application)
+                .environment_id(environment)
+                .deployment_number(number)
+                .send(),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -19,6 +19,8 @@ use aws_sdk_appconfig::config::{Credentials, ProvideCredentials};
 
 pub use appconfig::{AppConfig, StartRequest};
 
+use crate::metrics::Metrics;
+
 /// Where the operator's AWS calls go.
 #[derive(Debug, Clone, Default)]
 pub struct AwsSettings {
@@ -42,6 +44,8 @@ pub struct AppConfigClients {
     /// need AWS configuration.
     placeholder_credentials: bool,
     by_region: Arc<Mutex<HashMap<String, AppConfig>>>,
+    /// Where every client counts its calls.
+    metrics: Metrics,
 }
 
 /// The region an emulator answers for when none is configured.
@@ -84,6 +88,17 @@ impl AppConfigClients {
             endpoint_url: settings.endpoint_url.clone(),
             placeholder_credentials,
             by_region: Arc::default(),
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// Counts every AppConfig call in `metrics` (by default, in metrics of their own that no
+    /// one serves).
+    pub fn with_metrics(self, metrics: Metrics) -> Self {
+        Self {
+            metrics,
+            by_region: Arc::default(),
+            ..self
         }
     }
 
@@ -126,7 +141,10 @@ impl AppConfigClients {
                         "appconfig-operator",
                     ));
                 }
-                AppConfig::new(aws_sdk_appconfig::Client::from_conf(config.build()))
+                AppConfig::new(
+                    aws_sdk_appconfig::Client::from_conf(config.build()),
+                    self.metrics.clone(),
+                )
             })
             .clone()
     }

@@ -18,6 +18,7 @@ use crate::{
         error::{AwsError, ErrorKind},
         model::DeploymentState,
     },
+    metrics,
 };
 
 pub async fn cleanup(
@@ -94,5 +95,6 @@ async fn stop_tracked(
     }
     aws.stop_deployment(application, environment, number)
         .await?;
+    ctx.metrics.deployment_stopped(metrics::APPCONFIGDEPLOYMENT);
     Ok(Some(number))
 }

@@ -29,6 +29,7 @@ use crate::{
         error::ErrorKind,
         model::{Deployment, DeploymentState, DeploymentSummary, served},
     },
+    metrics,
 };
 
 /// Observe → decide → act rounds per reconcile: a stop is followed by a fresh look and, usually,
@@ -151,7 +152,7 @@ pub async fn converge(
                     .await;
                 ctx.environments.invalidate(&env);
                 match stopped {
-                    Ok(()) => {}
+                    Ok(()) => ctx.metrics.deployment_stopped(metrics::APPCONFIGDEPLOYMENT),
                     // It completed or began rolling back between the read and the stop.
                     Err(e) if e.kind == ErrorKind::InvalidRequest => {
                         decision = Some(d);
@@ -197,6 +198,7 @@ pub async fn converge(
                     .await
                 {
                     Ok(deployment) => {
+                        ctx.metrics.deployment_started(metrics::APPCONFIGDEPLOYMENT);
                         ctx.environments.invalidate(&env);
                         let number = deployment.summary.number;
                         info!(resource = %key, deployment = number, version = %spec.configuration_version, "started a deployment");

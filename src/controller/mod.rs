@@ -36,7 +36,12 @@ use kube::{
 };
 use tracing::{debug, info, warn};
 
-use crate::{api::v1alpha1::AppConfigDeployment, aws::AppConfigClients};
+use crate::{
+    api::v1alpha1::AppConfigDeployment,
+    aws::AppConfigClients,
+    metrics::{self, Metrics, ReadyState},
+    web::CacheSync,
+};
 
 pub use status_writer::FIELD_MANAGER;
 
@@ -95,13 +100,18 @@ pub struct Context {
     publisher: events::Publisher,
     backoff: backoff::Backoff,
     schedule: schedule::Schedule,
+    metrics: Metrics,
 }
 
 /// Runs the controller until `shutdown` completes, then finishes the reconciles in flight.
+/// Reconciles, deployments and resources are counted in `metrics`; `synced` is told once the
+/// watch cache holds every resource.
 pub async fn run(
     client: Client,
     aws: AppConfigClients,
     config: Config,
+    metrics: Metrics,
+    synced: CacheSync,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> Result<(), Error> {
     let api: Api<AppConfigDeployment> = match &config.namespace {
@@ -124,6 +134,7 @@ pub async fn run(
         resolver: resolve::Resolver::default(),
         environments: environments::Environments::default(),
         config: config.clone(),
+        metrics: metrics.clone(),
     });
     info!(
         namespace = config.namespace.as_deref().unwrap_or("(all)"),
@@ -132,10 +143,37 @@ pub async fn run(
         resync_interval = %humantime::format_duration(config.resync_interval),
         "controller started"
     );
-    Controller::new(api, watch)
-        .with_config(controller::Config::default().concurrency(config.concurrency))
+    let controller = Controller::new(api, watch)
+        .with_config(controller::Config::default().concurrency(config.concurrency));
+    let store = controller.store();
+    let _tracking = metrics.track_resources(metrics::APPCONFIGDEPLOYMENT, {
+        let store = store.clone();
+        move || store.state().iter().map(|r| ready_state(r)).collect()
+    });
+    let cache_synced = async {
+        // Fails only when the controller stopped before its first list.
+        if store.wait_until_ready().await.is_ok() {
+            info!("watch cache synced");
+            synced.synced();
+        }
+    };
+    let reconciles = controller
         .graceful_shutdown_on(shutdown)
-        .run(reconcile::reconcile, error_policy, ctx)
+        .run(
+            |resource, ctx| {
+                let metrics = ctx.metrics.clone();
+                async move {
+                    metrics
+                        .reconcile(
+                            metrics::APPCONFIGDEPLOYMENT,
+                            reconcile::reconcile(resource, ctx),
+                        )
+                        .await
+                }
+            },
+            error_policy,
+            ctx,
+        )
         .for_each(|result| async move {
             match result {
                 Ok((object, _)) => debug!(resource = %object, "reconciled"),
@@ -144,8 +182,8 @@ pub async fn run(
                 }
                 Err(e) => debug!(error = %e, "controller event"),
             }
-        })
-        .await;
+        });
+    futures::join!(cache_synced, reconciles);
     info!("controller stopped");
     Ok(())
 }
@@ -157,6 +195,19 @@ impl Context {
             tracing::warn!(resource = %reconcile::object_key(resource), reason = %notice.reason, error = %e, "cannot publish a Kubernetes Event; check the operator's RBAC for events.k8s.io events");
         }
     }
+}
+
+/// The resource's Ready condition, for the resources metric.
+fn ready_state(resource: &AppConfigDeployment) -> ReadyState {
+    resource
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == conditions::READY))
+        .map_or_else(ReadyState::not_reconciled, |c| ReadyState {
+            status: c.status.clone(),
+            reason: c.reason.clone(),
+        })
 }
 
 fn error_policy(resource: Arc<AppConfigDeployment>, _: &Error, ctx: Arc<Context>) -> Action {

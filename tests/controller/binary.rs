@@ -17,6 +17,7 @@ use tempfile::TempDir;
 use crate::{
     cluster::{Cluster, PATIENCE},
     fake_api_server::{self, FakeApiServer},
+    http_get::get,
     scenarios::{ready, spec},
     world::{AppConfigUser, World},
 };
@@ -104,6 +105,7 @@ impl ServedCluster {
             .env("APPCONFIG_OPERATOR_NAMESPACE", NAMESPACE)
             .env("APPCONFIG_OPERATOR_POLL_INTERVAL", "200ms")
             .env("APPCONFIG_OPERATOR_LOG_FORMAT", "json")
+            .env("APPCONFIG_OPERATOR_HTTP_ADDR", "127.0.0.1:0")
             .envs(envs.iter().copied());
         OperatorProcess::spawn(command)
     }
@@ -201,7 +203,12 @@ async fn the_binary_converges_a_resource_and_stops_cleanly_on_sigterm() {
 
     // The endpoint alone is enough for an emulator: no credentials, no region.
     let endpoint = world.emulator.endpoint_url();
-    let mut operator = served.operator(&[("APPCONFIG_OPERATOR_AWS_ENDPOINT_URL", &endpoint)]);
+    let mut operator = served.operator(&[
+        ("APPCONFIG_OPERATOR_AWS_ENDPOINT_URL", &endpoint),
+        ("APPCONFIG_OPERATOR_LEADER_ELECT", "true"),
+        ("APPCONFIG_OPERATOR_LEASE_NAMESPACE", NAMESPACE),
+        ("APPCONFIG_OPERATOR_INSTANCE", "operator-0"),
+    ]);
     operator.log_line(
         "no AWS credentials found; signing AppConfig calls with placeholder credentials, which only an emulator accepts",
     );
@@ -218,9 +225,93 @@ async fn the_binary_converges_a_resource_and_stops_cleanly_on_sigterm() {
     let started = operator.log_line("started a deployment");
     assert_eq!(started["resource"], "shop/flags");
     assert_eq!(started["deployment"], 1);
+    let listening = operator.log_line("serving /healthz, /readyz and /metrics");
+    let address = listening["address"].as_str().unwrap().parse().unwrap();
+    let metrics = get(address, "/metrics").await.body;
+    for sample in [
+        "appconfig_operator_leader 1",
+        r#"appconfig_operator_deployments_started_total{controller="appconfigdeployment"} 1"#,
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == sample),
+            "no {sample} in {metrics}"
+        );
+    }
+    assert_eq!(lease_holder(&served), Some("operator-0".to_owned()));
 
     assert!(operator.terminate().success(), "{:#?}", operator.seen);
     operator.log_line("controller stopped");
+    operator.log_line("released the lease");
+    assert_eq!(lease_holder(&served), None);
+}
+
+fn lease_holder(served: &ServedCluster) -> Option<String> {
+    let fake = served.cluster.fake.as_ref().unwrap();
+    let lease = fake
+        .get(
+            "apis/coordination.k8s.io/v1",
+            Some(NAMESPACE),
+            "leases",
+            "appconfig-operator",
+        )
+        .expect("the lease exists");
+    lease["spec"]["holderIdentity"].as_str().map(str::to_owned)
+}
+
+#[test]
+fn a_taken_http_port_is_refused_naming_the_flag() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = run_command()
+        .env_clear()
+        .env("APPCONFIG_OPERATOR_HTTP_ADDR", &address)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {address} (--http-addr)")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn leader_election_outside_a_pod_needs_the_lease_namespace() {
+    let output = run_command()
+        .env_clear()
+        .env("APPCONFIG_OPERATOR_HTTP_ADDR", "127.0.0.1:0")
+        .env("APPCONFIG_OPERATOR_LEADER_ELECT", "true")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "--leader-elect needs the lease's namespace: set --lease-namespace (or POD_NAMESPACE)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_lease_retry_period_too_long_to_renew_in_time_is_refused() {
+    let output = run_command()
+        .env_clear()
+        .env("APPCONFIG_OPERATOR_HTTP_ADDR", "127.0.0.1:0")
+        .env("APPCONFIG_OPERATOR_LEADER_ELECT", "true")
+        .env("APPCONFIG_OPERATOR_LEASE_NAMESPACE", "ops")
+        .env("APPCONFIG_OPERATOR_LEASE_DURATION", "3s")
+        .env("APPCONFIG_OPERATOR_LEASE_RETRY_PERIOD", "2s")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "--lease-retry-period (2s) must be shorter than two thirds of --lease-duration (3s)"
+        ),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,12 @@ mod real_cluster;
 
 mod binary;
 mod cluster;
+mod endpoints;
+mod http_get;
+mod leader;
 mod operator;
+mod permissions;
+mod rbac;
 mod world;
 
 mod scenarios;

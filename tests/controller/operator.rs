@@ -1,15 +1,28 @@
-//! The operator under test, running in-process on a scenario's cluster and emulator.
+//! The operator under test, running in-process on a scenario's cluster and emulator: the whole
+//! `run` (HTTP listener, optional leader election, controllers), on the fake API server with
+//! only the chart's RBAC rules granted, so every scenario proves the rules suffice.
+//!
+//! On a real cluster the operator uses the scenario's own credentials; to enforce the chart's
+//! rules there too, point KUBECONFIG at a user that impersonates the chart's ServiceAccount
+//! (`as: system:serviceaccount:<namespace>:appconfig-operator`).
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
-use appconfig_operator::controller::{self, Config};
+use appconfig_operator::{
+    controller::Config, leader::LeaseSettings, metrics::Metrics, operator, web::Server,
+};
 use tokio::{sync::oneshot, task::JoinHandle};
 
-use crate::{cluster::Cluster, world::World};
+use crate::{cluster::Cluster, fake_api_server::Grants, rbac, world::World};
 
 pub struct Operator {
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    /// Where /healthz, /readyz and /metrics are served.
+    pub address: SocketAddr,
+    pub metrics: Metrics,
+    /// What the operator was granted and used, on the fake API server.
+    pub grants: Option<Grants>,
 }
 
 /// Intervals short enough for scenarios to see several polls per second.
@@ -25,30 +38,83 @@ pub fn test_config(cluster: &Cluster) -> Config {
     }
 }
 
+/// Leader election on the chart's lease in the scenario namespace, as `identity`, with a lease
+/// short enough for failovers to take seconds.
+pub fn elected(cluster: &Cluster, identity: &str, lease_duration: Duration) -> operator::Config {
+    operator::Config {
+        controller: Config {
+            instance: identity.to_owned(),
+            ..test_config(cluster)
+        },
+        leader_election: Some(LeaseSettings {
+            name: rbac::LEASE.to_owned(),
+            namespace: cluster.namespace.clone(),
+            identity: identity.to_owned(),
+            duration: lease_duration,
+            retry_period: Duration::from_millis(100),
+        }),
+    }
+}
+
 impl Operator {
     pub async fn start(cluster: &Cluster, world: &World) -> Self {
         Self::start_with(cluster, world, test_config(cluster)).await
     }
 
     pub async fn start_with(cluster: &Cluster, world: &World, config: Config) -> Self {
+        let config = operator::Config {
+            controller: config,
+            leader_election: None,
+        };
+        Self::launch(cluster, world, config).await
+    }
+
+    pub async fn launch(cluster: &Cluster, world: &World, config: operator::Config) -> Self {
         let (stop, stopped) = oneshot::channel::<()>();
-        let client = cluster.client.clone();
-        let aws = world.operator_clients().await;
-        let task = tokio::spawn(async move {
-            let shutdown = async {
-                let _ = stopped.await;
-            };
-            controller::run(client, aws, config, shutdown)
-                .await
-                .expect("the controller runs");
+        let grants = cluster
+            .fake
+            .as_ref()
+            .map(|_| rbac::operator_grants(&cluster.namespace));
+        let client = match (&cluster.fake, &grants) {
+            (Some(fake), Some(grants)) => fake.client_with(grants.clone()),
+            _ => cluster.client.clone(),
+        };
+        let metrics = Metrics::default();
+        let aws = world.operator_clients().await.with_metrics(metrics.clone());
+        let server = Server::bind(([127, 0, 0, 1], 0).into())
+            .await
+            .expect("a free port");
+        let address = server.local_addr().expect("a bound address");
+        let task = tokio::spawn({
+            let metrics = metrics.clone();
+            async move {
+                let shutdown = async {
+                    let _ = stopped.await;
+                };
+                operator::run(client, aws, config, server, metrics, shutdown)
+                    .await
+                    .expect("the operator runs");
+            }
         });
         Self {
             stop: Some(stop),
             task,
+            address,
+            metrics,
+            grants,
         }
     }
 
-    /// Kills the operator mid-flight, as a crash or an OOM kill would: nothing is finished.
+    /// Whether this replica reconciles now, as its leader metric says.
+    pub fn leads(&self) -> bool {
+        self.metrics
+            .encode()
+            .lines()
+            .any(|line| line == "appconfig_operator_leader 1")
+    }
+
+    /// Kills the operator mid-flight, as a crash or an OOM kill would: nothing is finished,
+    /// not even a lease released.
     pub async fn kill(self) {
         self.task.abort();
         let _ = self.task.await;

@@ -72,6 +72,11 @@ impl World {
         self.emulator.control().set_alarm(arn, state);
     }
 
+    /// Calls of every operation the emulator received since it started.
+    pub fn all_calls(&self) -> u64 {
+        self.emulator.control().calls().values().sum()
+    }
+
     /// Calls of `operation` the emulator received since it started.
     pub fn calls(&self, operation: &str) -> u64 {
         self.emulator

@@ -3,6 +3,7 @@
 
 #[path = "../support/fake_api_server/mod.rs"]
 mod fake_api_server;
+mod rbac;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 

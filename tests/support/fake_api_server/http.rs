@@ -10,13 +10,18 @@ use super::{
     error::ApiError,
     list,
     patch::PatchType,
+    rbac::Grants,
     route::{Query, Route, Verb},
     watch::{self, Body},
     write::{self, Writer},
 };
 
-pub(super) async fn serve(shared: &Shared, request: Request<kube::client::Body>) -> Response<Body> {
-    match respond(shared, request).await {
+pub(super) async fn serve(
+    shared: &Shared,
+    grants: Option<&Grants>,
+    request: Request<kube::client::Body>,
+) -> Response<Body> {
+    match respond(shared, grants, request).await {
         Ok(response) => response,
         Err(error) => json_response(error.code, &error.to_json()),
     }
@@ -24,6 +29,7 @@ pub(super) async fn serve(shared: &Shared, request: Request<kube::client::Body>)
 
 async fn respond(
     shared: &Shared,
+    grants: Option<&Grants>,
     request: Request<kube::client::Body>,
 ) -> Result<Response<Body>, ApiError> {
     let (parts, body) = request.into_parts();
@@ -36,6 +42,10 @@ async fn respond(
             "the server does not allow this method on the requested resource",
         )
     })?;
+    // The API server authorizes before it looks at the request any further.
+    if let Some(grants) = grants {
+        grants.authorize(verb, &route)?;
+    }
     if let Some(injected) = shared.injected_failure(verb, &route) {
         return Err(injected);
     }

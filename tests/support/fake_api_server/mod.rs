@@ -12,11 +12,13 @@ mod fields;
 mod http;
 mod list;
 mod patch;
+mod rbac;
 mod resource;
 mod route;
 mod select;
 mod serve;
 
+pub use rbac::Grants;
 pub use serve::kubeconfig;
 mod store;
 mod watch;
@@ -90,12 +92,24 @@ impl FakeApiServer {
         Self::default()
     }
 
-    /// A client for this server, with "default" as its default namespace.
+    /// A client for this server, with "default" as its default namespace, allowed everything
+    /// (a cluster admin's).
     pub fn client(&self) -> kube::Client {
+        self.client_for(None)
+    }
+
+    /// A client whose requests are authorized against `grants`, as a service account's are:
+    /// anything they do not grant is refused with 403 Forbidden.
+    pub fn client_with(&self, grants: Grants) -> kube::Client {
+        self.client_for(Some(grants))
+    }
+
+    fn client_for(&self, grants: Option<Grants>) -> kube::Client {
         let shared = self.shared.clone();
         let service = tower::service_fn(move |request| {
             let shared = shared.clone();
-            async move { Ok::<_, Infallible>(http::serve(&shared, request).await) }
+            let grants = grants.clone();
+            async move { Ok::<_, Infallible>(http::serve(&shared, grants.as_ref(), request).await) }
         });
         kube::Client::new(service, "default")
     }

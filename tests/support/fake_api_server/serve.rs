@@ -55,7 +55,7 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
         let shared = shared.clone();
         let service = service_fn(move |request| {
             let shared = shared.clone();
-            async move { Ok::<_, Infallible>(handle(&shared, into_kube(request).await).await) }
+            async move { Ok::<_, Infallible>(handle(&shared, None, into_kube(request).await).await) }
         });
         tokio::spawn(async move {
             // A client hanging up mid-watch ends its connection; nothing to report.

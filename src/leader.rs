@@ -1,0 +1,187 @@
+//! Leader election on a `coordination.k8s.io/v1` Lease, so that of several replicas exactly one
+//! reconciles.
+//!
+//! The protocol is client-go's: the holder renews `renewTime` every retry period; another
+//! replica takes the lease once it has seen the same record, unchanged, for the lease duration
+//! (measured on its own clock, so clock skew between nodes does not matter), or at once when
+//! the holder released it. Every write is an update guarded by the resourceVersion read just
+//! before, so of two replicas racing for the lease exactly one wins.
+
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use k8s_openapi::{
+    api::coordination::v1::{Lease, LeaseSpec},
+    apimachinery::pkg::apis::meta::v1::MicroTime,
+};
+use kube::{
+    Api, Client,
+    api::{ObjectMeta, PostParams},
+};
+
+/// Which lease, who this replica is, and how fast the lease changes hands.
+#[derive(Debug, Clone)]
+pub struct LeaseSettings {
+    pub name: String,
+    pub namespace: String,
+    /// The holder identity this replica writes (the pod name).
+    pub identity: String,
+    /// How long a lease nobody renews stays with its holder.
+    pub duration: Duration,
+    /// How often the leader renews and a standby tries to take over.
+    pub retry_period: Duration,
+}
+
+impl LeaseSettings {
+    /// How long a leader keeps reconciling without a successful renewal: well within the lease
+    /// duration, so it has stopped before another replica can take over.
+    pub fn renew_deadline(&self) -> Duration {
+        self.duration.mul_f64(2.0 / 3.0)
+    }
+
+    /// Refuses settings under which a leader could not renew in time.
+    pub fn check(&self) -> Result<(), String> {
+        if self.duration < Duration::from_secs(1) {
+            return Err("--lease-duration must be at least 1s".to_owned());
+        }
+        if self.retry_period >= self.renew_deadline() {
+            return Err(format!(
+                "--lease-retry-period ({}) must be shorter than two thirds of --lease-duration ({}), so a leader renews in time",
+                humantime::format_duration(self.retry_period),
+                humantime::format_duration(self.duration)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The lease record as this replica last saw it, and when it first saw it so.
+struct Observed {
+    holder: Option<String>,
+    renew_time: Option<MicroTime>,
+    since: Instant,
+}
+
+/// One replica's side of the election.
+pub struct Elector {
+    api: Api<Lease>,
+    settings: LeaseSettings,
+    observed: Option<Observed>,
+}
+
+impl Elector {
+    pub fn new(client: Client, settings: LeaseSettings) -> Self {
+        Self {
+            api: Api::namespaced(client, &settings.namespace),
+            settings,
+            observed: None,
+        }
+    }
+
+    pub fn settings(&self) -> &LeaseSettings {
+        &self.settings
+    }
+
+    /// Renews the lease when this replica holds it, takes it when it is free or expired;
+    /// answers whether this replica holds it now. Losing a race for it is `Ok(false)`.
+    pub async fn try_acquire_or_renew(&mut self) -> Result<bool, kube::Error> {
+        let now = MicroTime(Timestamp::now());
+        let Some(mut lease) = self.api.get_opt(&self.settings.name).await? else {
+            let lease = Lease {
+                metadata: ObjectMeta {
+                    name: Some(self.settings.name.clone()),
+                    ..ObjectMeta::default()
+                },
+                spec: Some(LeaseSpec {
+                    holder_identity: Some(self.settings.identity.clone()),
+                    lease_duration_seconds: Some(self.duration_seconds()),
+                    acquire_time: Some(now.clone()),
+                    renew_time: Some(now),
+                    lease_transitions: Some(0),
+                    ..LeaseSpec::default()
+                }),
+            };
+            return won(self.api.create(&PostParams::default(), &lease).await);
+        };
+        let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
+        let holder = spec.holder_identity.clone().filter(|h| !h.is_empty());
+        let expired = self.observe(holder.clone(), spec.renew_time.clone(), spec);
+        match holder {
+            Some(holder) if holder == self.settings.identity => {}
+            Some(_) if !expired => return Ok(false),
+            _ => {
+                spec.holder_identity = Some(self.settings.identity.clone());
+                spec.acquire_time = Some(now.clone());
+                spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + 1);
+            }
+        }
+        spec.lease_duration_seconds = Some(self.duration_seconds());
+        spec.renew_time = Some(now);
+        // The resourceVersion read above makes the update fail if anyone wrote in between.
+        won(self
+            .api
+            .replace(&self.settings.name, &PostParams::default(), &lease)
+            .await)
+    }
+
+    /// Gives the lease up, if this replica holds it, so that a standby takes over at once
+    /// instead of after the lease duration.
+    pub async fn release(&mut self) -> Result<(), kube::Error> {
+        let Some(mut lease) = self.api.get_opt(&self.settings.name).await? else {
+            return Ok(());
+        };
+        let Some(spec) = lease.spec.as_mut() else {
+            return Ok(());
+        };
+        if spec.holder_identity.as_deref() != Some(self.settings.identity.as_str()) {
+            return Ok(());
+        }
+        spec.holder_identity = None;
+        spec.renew_time = Some(MicroTime(Timestamp::now()));
+        self.api
+            .replace(&self.settings.name, &PostParams::default(), &lease)
+            .await?;
+        Ok(())
+    }
+
+    /// Notes the record seen; answers whether it has stayed unchanged for its lease duration.
+    fn observe(
+        &mut self,
+        holder: Option<String>,
+        renew_time: Option<MicroTime>,
+        spec: &LeaseSpec,
+    ) -> bool {
+        let unchanged = self
+            .observed
+            .as_ref()
+            .is_some_and(|o| o.holder == holder && o.renew_time == renew_time);
+        if !unchanged {
+            self.observed = Some(Observed {
+                holder,
+                renew_time,
+                since: Instant::now(),
+            });
+        }
+        let duration = spec
+            .lease_duration_seconds
+            .and_then(|s| u64::try_from(s).ok())
+            .map_or(self.settings.duration, Duration::from_secs);
+        self.observed
+            .as_ref()
+            .is_some_and(|o| o.since.elapsed() >= duration)
+    }
+
+    fn duration_seconds(&self) -> i32 {
+        let seconds = self.settings.duration.as_secs_f64().ceil();
+        i32::try_from(seconds as i64).unwrap_or(i32::MAX)
+    }
+}
+
+/// A write that lost a race (another replica wrote first) is a lost election, not an error.
+fn won<T>(result: Result<T, kube::Error>) -> Result<bool, kube::Error> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(kube::Error::Api(status)) if status.code == 409 => Ok(false),
+        Err(e) => Err(e),
+    }
+}

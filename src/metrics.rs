@@ -1,0 +1,368 @@
+//! The operator's Prometheus metrics, served in the OpenMetrics text format on `/metrics`.
+//!
+//! One [`Metrics`] handle (cheap to clone) holds every family. Controllers name themselves in
+//! the `controller` label ([`APPCONFIGDEPLOYMENT`]), AWS calls name their `service`
+//! ([`APPCONFIG`]), so several controllers and AWS services share the same families.
+
+use std::{
+    collections::BTreeMap,
+    future::Future,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Instant,
+};
+
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{Histogram, exponential_buckets},
+    },
+    registry::{Registry, Unit},
+};
+
+use crate::aws::error::{AwsError, ErrorKind};
+
+/// The `controller` label of the AppConfigDeployment controller.
+pub const APPCONFIGDEPLOYMENT: &str = "appconfigdeployment";
+/// The `service` label of AppConfig control-plane calls.
+pub const APPCONFIG: &str = "appconfig";
+
+/// The content type of [`Metrics::encode`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Where one resource stands, as its Ready condition says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadyState {
+    /// `True`, `False` or `Unknown` (also for a resource without a Ready condition yet).
+    pub status: String,
+    /// The Ready condition's reason; `NotReconciled` for a resource without one.
+    pub reason: String,
+}
+
+impl ReadyState {
+    pub fn not_reconciled() -> Self {
+        Self {
+            status: "Unknown".to_owned(),
+            reason: "NotReconciled".to_owned(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ControllerLabels {
+    controller: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReconcileLabels {
+    controller: &'static str,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AwsCallLabels {
+    service: &'static str,
+    operation: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResourceLabels {
+    controller: &'static str,
+    ready: String,
+    reason: String,
+}
+
+type ResourceSource = Box<dyn Fn() -> Vec<ReadyState> + Send + Sync>;
+
+/// Every metric of the operator; clones share them.
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Registry,
+    reconciles: Family<ReconcileLabels, Counter>,
+    reconcile_duration: Family<ControllerLabels, Histogram, fn() -> Histogram>,
+    aws_calls: Family<AwsCallLabels, Counter>,
+    resources: Family<ResourceLabels, Gauge>,
+    deployments_started: Family<ControllerLabels, Counter>,
+    deployments_stopped: Family<ControllerLabels, Counter>,
+    leader: Gauge,
+    /// The watch caches of the running controllers, read at every scrape: the resources gauge
+    /// is recounted from what exists, so a resource that changes reason or is deleted can never
+    /// leave a stale count behind.
+    resource_sources: Mutex<BTreeMap<u64, (&'static str, ResourceSource)>>,
+    next_source: AtomicU64,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+fn reconcile_histogram() -> Histogram {
+    // 5 ms to about 40 s: a reconcile is a few AWS calls and a status write.
+    Histogram::new(exponential_buckets(0.005, 2.0, 14))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("appconfig_operator");
+        let reconciles = Family::<ReconcileLabels, Counter>::default();
+        registry.register(
+            "reconciles",
+            "Reconciles finished, by controller and result (success or error)",
+            reconciles.clone(),
+        );
+        let reconcile_duration =
+            Family::<ControllerLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                reconcile_histogram,
+            );
+        registry.register_with_unit(
+            "reconcile_duration",
+            "How long reconciles take, by controller",
+            Unit::Seconds,
+            reconcile_duration.clone(),
+        );
+        let aws_calls = Family::<AwsCallLabels, Counter>::default();
+        registry.register(
+            "aws_calls",
+            "AWS API calls, by service, operation and outcome (success, transient, not_found, access_denied, invalid_request, conflict)",
+            aws_calls.clone(),
+        );
+        let resources = Family::<ResourceLabels, Gauge>::default();
+        registry.register(
+            "resources",
+            "Resources this replica reconciles, by controller and their Ready condition's status and reason",
+            resources.clone(),
+        );
+        let deployments_started = Family::<ControllerLabels, Counter>::default();
+        registry.register(
+            "deployments_started",
+            "AppConfig deployments the operator started, by controller",
+            deployments_started.clone(),
+        );
+        let deployments_stopped = Family::<ControllerLabels, Counter>::default();
+        registry.register(
+            "deployments_stopped",
+            "AppConfig deployments the operator stopped (rolled back), by controller",
+            deployments_stopped.clone(),
+        );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this replica reconciles (it holds the lease, or leader election is off), else 0",
+            leader.clone(),
+        );
+        Self {
+            inner: Arc::new(Inner {
+                registry,
+                reconciles,
+                reconcile_duration,
+                aws_calls,
+                resources,
+                deployments_started,
+                deployments_stopped,
+                leader,
+                resource_sources: Mutex::default(),
+                next_source: AtomicU64::default(),
+            }),
+        }
+    }
+}
+
+impl Metrics {
+    /// Runs one reconcile, counting it by result and timing it.
+    pub async fn reconcile<T, E>(
+        &self,
+        controller: &'static str,
+        reconcile: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let started = Instant::now();
+        let result = reconcile.await;
+        let labels = ReconcileLabels {
+            controller,
+            result: if result.is_ok() { "success" } else { "error" },
+        };
+        self.inner.reconciles.get_or_create(&labels).inc();
+        self.inner
+            .reconcile_duration
+            .get_or_create(&ControllerLabels { controller })
+            .observe(started.elapsed().as_secs_f64());
+        result
+    }
+
+    /// Counts one AWS call by its outcome.
+    pub fn aws_call<T>(
+        &self,
+        service: &'static str,
+        operation: &'static str,
+        result: &Result<T, AwsError>,
+    ) {
+        let outcome = match result {
+            Ok(_) => "success",
+            Err(e) => match e.kind {
+                ErrorKind::Transient => "transient",
+                ErrorKind::NotFound => "not_found",
+                ErrorKind::AccessDenied => "access_denied",
+                ErrorKind::InvalidRequest => "invalid_request",
+                ErrorKind::Conflict => "conflict",
+            },
+        };
+        let labels = AwsCallLabels {
+            service,
+            operation,
+            outcome,
+        };
+        self.inner.aws_calls.get_or_create(&labels).inc();
+    }
+
+    pub fn deployment_started(&self, controller: &'static str) {
+        let labels = ControllerLabels { controller };
+        self.inner.deployments_started.get_or_create(&labels).inc();
+    }
+
+    pub fn deployment_stopped(&self, controller: &'static str) {
+        let labels = ControllerLabels { controller };
+        self.inner.deployments_stopped.get_or_create(&labels).inc();
+    }
+
+    pub fn set_leader(&self, leading: bool) {
+        self.inner.leader.set(i64::from(leading));
+    }
+
+    /// Counts `controller`'s resources from `source` (its watch cache) at every scrape, until
+    /// the returned guard is dropped (the controller stopped: a standby reports no resources).
+    pub fn track_resources(
+        &self,
+        controller: &'static str,
+        source: impl Fn() -> Vec<ReadyState> + Send + Sync + 'static,
+    ) -> ResourceTracking {
+        let id = self.inner.next_source.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .resource_sources
+            .lock()
+            .expect("never poisoned")
+            .insert(id, (controller, Box::new(source)));
+        ResourceTracking {
+            metrics: self.clone(),
+            id,
+        }
+    }
+
+    /// Every metric in the OpenMetrics text format, ending with `# EOF`.
+    pub fn encode(&self) -> String {
+        let sources = self.inner.resource_sources.lock().expect("never poisoned");
+        // Recounted under the sources' lock, so concurrent scrapes cannot interleave.
+        self.inner.resources.clear();
+        for (controller, source) in sources.values() {
+            for state in source() {
+                let labels = ResourceLabels {
+                    controller,
+                    ready: state.status,
+                    reason: state.reason,
+                };
+                self.inner.resources.get_or_create(&labels).inc();
+            }
+        }
+        let mut text = String::new();
+        encode(&mut text, &self.inner.registry).expect("writing to a String cannot fail");
+        text
+    }
+}
+
+/// Keeps a controller's resources counted; dropping it stops counting them.
+#[must_use = "the resources are counted only while the guard lives"]
+pub struct ResourceTracking {
+    metrics: Metrics,
+    id: u64,
+}
+
+impl Drop for ResourceTracking {
+    fn drop(&mut self) {
+        self.metrics
+            .inner
+            .resource_sources
+            .lock()
+            .expect("never poisoned")
+            .remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(status: &str, reason: &str) -> ReadyState {
+        ReadyState {
+            status: status.to_owned(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    #[test]
+    fn resources_are_recounted_at_every_scrape_and_forgotten_with_their_controller() {
+        let metrics = Metrics::default();
+        let current = Arc::new(Mutex::new(vec![
+            state("True", "Deployed"),
+            state("True", "Deployed"),
+            state("False", "Deploying"),
+        ]));
+        let source = current.clone();
+        let tracking =
+            metrics.track_resources(APPCONFIGDEPLOYMENT, move || source.lock().unwrap().clone());
+        let text = metrics.encode();
+        assert!(text.contains(r#"appconfig_operator_resources{controller="appconfigdeployment",ready="True",reason="Deployed"} 2"#), "{text}");
+        assert!(text.contains(r#"appconfig_operator_resources{controller="appconfigdeployment",ready="False",reason="Deploying"} 1"#), "{text}");
+
+        // One moves from Deploying to Deployed, another is deleted.
+        *current.lock().unwrap() = vec![state("True", "Deployed"), state("True", "Deployed")];
+        let text = metrics.encode();
+        assert!(text.contains(r#"reason="Deployed"} 2"#), "{text}");
+        assert!(!text.contains("Deploying"), "{text}");
+
+        drop(tracking);
+        let text = metrics.encode();
+        assert!(!text.contains("appconfig_operator_resources{"), "{text}");
+    }
+
+    #[test]
+    fn aws_calls_are_counted_by_outcome() {
+        let metrics = Metrics::default();
+        metrics.aws_call::<()>(APPCONFIG, "StartDeployment", &Ok(()));
+        let conflict = AwsError {
+            kind: ErrorKind::Conflict,
+            operation: "StartDeployment",
+            code: "ConflictException".to_owned(),
+            message: "taken".to_owned(),
+        };
+        metrics.aws_call::<()>(APPCONFIG, "StartDeployment", &Err(conflict));
+        let text = metrics.encode();
+        assert!(text.contains(r#"appconfig_operator_aws_calls_total{service="appconfig",operation="StartDeployment",outcome="success"} 1"#), "{text}");
+        assert!(text.contains(r#"appconfig_operator_aws_calls_total{service="appconfig",operation="StartDeployment",outcome="conflict"} 1"#), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn reconciles_are_counted_by_result_and_timed() {
+        let metrics = Metrics::default();
+        let _ = metrics
+            .reconcile(APPCONFIGDEPLOYMENT, async { Ok::<_, ()>(()) })
+            .await;
+        let _ = metrics
+            .reconcile(APPCONFIGDEPLOYMENT, async { Err::<(), _>(()) })
+            .await;
+        let text = metrics.encode();
+        assert!(text.contains(r#"appconfig_operator_reconciles_total{controller="appconfigdeployment",result="success"} 1"#), "{text}");
+        assert!(text.contains(r#"appconfig_operator_reconciles_total{controller="appconfigdeployment",result="error"} 1"#), "{text}");
+        assert!(text.contains(r#"appconfig_operator_reconcile_duration_seconds_count{controller="appconfigdeployment"} 2"#), "{text}");
+    }
+}

@@ -1,0 +1,244 @@
+//! The operator process: the HTTP listener, leader election when it is on, and the controllers,
+//! which reconcile only while this replica leads.
+
+use std::{future::Future, io, pin::Pin, sync::Arc, time::Instant};
+
+use futures::future::try_join_all;
+use kube::Client;
+use tokio::{sync::watch, task::JoinHandle};
+use tracing::{info, warn};
+
+use crate::{
+    aws::AppConfigClients,
+    controller,
+    leader::{Elector, LeaseSettings},
+    metrics::{self, Metrics},
+    web::{Readiness, Server},
+};
+
+/// How the operator runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub controller: controller::Config,
+    /// Reconcile only while holding this lease; `None` reconciles at once, alone.
+    pub leader_election: Option<LeaseSettings>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Controller(#[from] controller::Error),
+    #[error("the controllers stopped unexpectedly: {0}")]
+    Crashed(#[source] tokio::task::JoinError),
+    #[error("the HTTP listener (--http-addr) failed: {0}")]
+    Web(#[source] io::Error),
+}
+
+/// What the controllers share with the rest of the process.
+#[derive(Clone)]
+struct Parts {
+    client: Client,
+    aws: AppConfigClients,
+    config: Config,
+    metrics: Metrics,
+    readiness: Readiness,
+}
+
+/// Runs until `shutdown` completes: serves `server`, and reconciles (while leading).
+/// `aws` should count its calls in `metrics` ([`AppConfigClients::with_metrics`]).
+pub async fn run(
+    client: Client,
+    aws: AppConfigClients,
+    config: Config,
+    server: Server,
+    metrics: Metrics,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let stop = Stop::default();
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            shutdown.await;
+            info!("stopping: finishing the reconciles in flight");
+            stop.trigger();
+        }
+    });
+    let parts = Parts {
+        client,
+        aws,
+        config,
+        metrics,
+        readiness: Readiness::default(),
+    };
+    let web =
+        tokio::spawn(server.serve(parts.metrics.clone(), parts.readiness.clone(), stop.wait()));
+    let result = match parts.config.leader_election.clone() {
+        None => {
+            parts.metrics.set_leader(true);
+            run_controllers(parts.clone(), stop.clone()).await
+        }
+        Some(lease) => {
+            elect_and_run(&parts, Elector::new(parts.client.clone(), lease), &stop).await
+        }
+    };
+    // The controllers may have ended on an error: the listener goes with them.
+    stop.trigger();
+    match web.await {
+        Ok(Ok(())) => result,
+        Ok(Err(e)) => result.and(Err(Error::Web(e))),
+        Err(e) => result.and(Err(Error::Crashed(e))),
+    }
+}
+
+type ControllerRun = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+
+/// Every controller of the operator, started fresh, until `stop`.
+async fn run_controllers(parts: Parts, stop: Stop) -> Result<(), Error> {
+    parts.readiness.lead();
+    let Parts {
+        client,
+        aws,
+        config,
+        metrics,
+        readiness,
+    } = parts;
+    let controllers: Vec<ControllerRun> = vec![Box::pin(async move {
+        controller::run(
+            client,
+            aws,
+            config.controller,
+            metrics,
+            readiness.expect(metrics::APPCONFIGDEPLOYMENT),
+            stop.wait(),
+        )
+        .await
+        .map_err(Error::from)
+    })];
+    try_join_all(controllers).await.map(|_| ())
+}
+
+/// Why a leadership term ended.
+enum TermEnd {
+    /// The controllers stopped (on shutdown, or on an error): the lease is released.
+    Stopped(Result<(), Error>),
+    /// Another replica holds the lease, or it could not be renewed in time.
+    Lost,
+}
+
+/// Waits for the lease, reconciles while holding it, and waits again after losing it.
+async fn elect_and_run(parts: &Parts, mut elector: Elector, stop: &Stop) -> Result<(), Error> {
+    let settings = elector.settings().clone();
+    loop {
+        parts.metrics.set_leader(false);
+        if !wait_for_lease(parts, &mut elector, stop).await {
+            return Ok(());
+        }
+        info!(lease = %settings.name, namespace = %settings.namespace, identity = %settings.identity, "acquired the lease; starting the controllers");
+        parts.metrics.set_leader(true);
+        let mut controllers = tokio::spawn(run_controllers(parts.clone(), stop.clone()));
+        match lead(&mut elector, &mut controllers).await {
+            TermEnd::Stopped(result) => {
+                parts.metrics.set_leader(false);
+                match elector.release().await {
+                    Ok(()) => info!(lease = %settings.name, "released the lease"),
+                    Err(e) => {
+                        warn!(lease = %settings.name, error = %e, "cannot release the lease; another replica takes over when it expires")
+                    }
+                }
+                return result;
+            }
+            TermEnd::Lost => {
+                // Aborting drops every reconcile in flight: not one more AWS call is made.
+                controllers.abort();
+                let _ = controllers.await;
+                parts.metrics.set_leader(false);
+                parts.readiness.standby();
+                warn!(lease = %settings.name, namespace = %settings.namespace, "lost the lease; stopped reconciling and waiting to lead again");
+            }
+        }
+    }
+}
+
+/// Tries for the lease every retry period; `false` when the operator stops first.
+async fn wait_for_lease(parts: &Parts, elector: &mut Elector, stop: &Stop) -> bool {
+    let settings = elector.settings().clone();
+    let mut told = false;
+    loop {
+        match elector.try_acquire_or_renew().await {
+            Ok(true) => return true,
+            Ok(false) => {
+                parts.readiness.standby();
+                if !told {
+                    info!(lease = %settings.name, namespace = %settings.namespace, "another replica holds the lease; standing by");
+                    told = true;
+                }
+            }
+            Err(e) => {
+                warn!(lease = %settings.name, namespace = %settings.namespace, error = %e, "cannot read or write the lease; check the operator's RBAC for coordination.k8s.io leases and that --lease-namespace exists")
+            }
+        }
+        tokio::select! {
+            () = stop.wait() => return false,
+            () = tokio::time::sleep(settings.retry_period) => {}
+        }
+    }
+}
+
+/// Renews the lease while the controllers run.
+async fn lead(elector: &mut Elector, controllers: &mut JoinHandle<Result<(), Error>>) -> TermEnd {
+    let settings = elector.settings().clone();
+    let deadline = settings.renew_deadline();
+    let mut renewed = Instant::now();
+    loop {
+        tokio::select! {
+            ended = &mut *controllers => {
+                return TermEnd::Stopped(ended.unwrap_or_else(|e| Err(Error::Crashed(e))));
+            }
+            () = tokio::time::sleep(settings.retry_period) => {}
+        }
+        // A renewal that hangs must not outlast the deadline.
+        let left = deadline.saturating_sub(renewed.elapsed());
+        match tokio::time::timeout(left, elector.try_acquire_or_renew()).await {
+            Ok(Ok(true)) => renewed = Instant::now(),
+            Ok(Ok(false)) => {
+                warn!(lease = %settings.name, "another replica took the lease");
+                return TermEnd::Lost;
+            }
+            Ok(Err(e)) if renewed.elapsed() < deadline => {
+                warn!(lease = %settings.name, error = %e, "cannot renew the lease; retrying until the renew deadline")
+            }
+            Ok(Err(_)) | Err(_) => {
+                warn!(lease = %settings.name, deadline = %humantime::format_duration(deadline), "could not renew the lease within the renew deadline");
+                return TermEnd::Lost;
+            }
+        }
+    }
+}
+
+/// The operator's stop signal, which any number of tasks can wait for.
+#[derive(Clone)]
+struct Stop {
+    sender: Arc<watch::Sender<bool>>,
+}
+
+impl Default for Stop {
+    fn default() -> Self {
+        Self {
+            sender: Arc::new(watch::channel(false).0),
+        }
+    }
+}
+
+impl Stop {
+    fn trigger(&self) {
+        self.sender.send_replace(true);
+    }
+
+    fn wait(&self) -> impl Future<Output = ()> + Send + Sync + 'static {
+        let mut receiver = self.sender.subscribe();
+        async move {
+            // The sender lives as long as any clone of the signal; an error means it is gone.
+            let _ = receiver.wait_for(|stopped| *stopped).await;
+        }
+    }
+}

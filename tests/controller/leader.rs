@@ -1,0 +1,216 @@
+//! Leader election: two replicas against one API server, one reconciles; a killed leader is
+//! replaced within the lease duration; a replica that loses the lease stops calling AWS at once;
+//! a stopped leader hands the lease over at once.
+
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use k8s_openapi::{api::coordination::v1::Lease, apimachinery::pkg::apis::meta::v1::MicroTime};
+use kube::{Api, api::PostParams};
+
+use crate::{
+    cluster::{Backend, Cluster, PATIENCE},
+    http_get::get,
+    operator::{Operator, elected},
+    rbac::LEASE,
+    scenarios::{ready, served, spec, state},
+    world::World,
+};
+
+async fn wait_until(what: &str, check: impl Fn() -> bool) {
+    let reached = tokio::time::timeout(PATIENCE, async {
+        while !check() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(reached.is_ok(), "not {what} after {PATIENCE:?}");
+}
+
+async fn holder(cluster: &Cluster) -> Option<String> {
+    let leases: Api<Lease> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    leases
+        .get(LEASE)
+        .await
+        .expect("the lease exists")
+        .spec
+        .and_then(|s| s.holder_identity)
+}
+
+/// Waits until `operator` stands by, as its readiness says.
+async fn wait_standby(operator: &Operator) {
+    let standing_by = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let reply = get(operator.address, "/readyz").await;
+            if reply.status == 200 && reply.body.starts_with("standby") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(standing_by.is_ok(), "not standing by after {PATIENCE:?}");
+}
+
+fn aws_calls_counted(operator: &Operator) -> bool {
+    operator
+        .metrics
+        .encode()
+        .contains("appconfig_operator_aws_calls_total{")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_reconciles_and_another_takes_over_when_it_dies() {
+    const LEASE_DURATION: Duration = Duration::from_secs(3);
+    let cluster = Cluster::connect(Backend::Fake).await;
+    let world = World::start().await;
+    let t = world.target("shop", "production", "flags", &[]).await;
+    let v1 = world.version(&t, &t.profile, "{}", None).await;
+    let v2 = world.version(&t, &t.profile, r#"{"v":2}"#, None).await;
+    world.strategy("instant", 0, 100.0, 0).await;
+
+    let a = Operator::launch(
+        &cluster,
+        &world,
+        elected(&cluster, "replica-a", LEASE_DURATION),
+    )
+    .await;
+    wait_until("replica-a leading", || a.leads()).await;
+    let b = Operator::launch(
+        &cluster,
+        &world,
+        elected(&cluster, "replica-b", LEASE_DURATION),
+    )
+    .await;
+    wait_standby(&b).await;
+
+    cluster.apply("flags", &spec(&t, &v1, "instant")).await;
+    cluster
+        .wait_for("flags", "serving v1", |o| {
+            ready(o).is_some_and(|(s, _)| s == "True") && served(o) == Some(v1.as_str())
+        })
+        .await;
+    assert_eq!(world.calls("StartDeployment"), 1);
+    assert!(!b.leads());
+    assert!(!aws_calls_counted(&b), "{}", b.metrics.encode());
+    assert_eq!(holder(&cluster).await.as_deref(), Some("replica-a"));
+
+    // Killed: the lease is not released, so it must expire first.
+    a.kill().await;
+    let killed = Instant::now();
+    cluster.apply("flags", &spec(&t, &v2, "instant")).await;
+    wait_until("replica-b leading", || b.leads()).await;
+    let took = killed.elapsed();
+    assert!(
+        took < LEASE_DURATION + Duration::from_secs(3),
+        "replica-b took over {took:?} after the leader died, lease duration {LEASE_DURATION:?}"
+    );
+    cluster
+        .wait_for("flags", "serving v2", |o| {
+            ready(o).is_some_and(|(s, _)| s == "True") && served(o) == Some(v2.as_str())
+        })
+        .await;
+    assert_eq!(world.calls("StartDeployment"), 2);
+    assert!(
+        b.metrics.encode().contains(
+            r#"appconfig_operator_deployments_started_total{controller="appconfigdeployment"} 1"#
+        ),
+        "{}",
+        b.metrics.encode()
+    );
+    assert_eq!(holder(&cluster).await.as_deref(), Some("replica-b"));
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_whose_lease_is_taken_stops_calling_aws_at_once() {
+    let cluster = Cluster::connect(Backend::Fake).await;
+    let world = World::start().await;
+    let t = world.target("shop", "production", "flags", &[]).await;
+    let v1 = world.version(&t, &t.profile, "{}", None).await;
+    world.strategy("slow", 10, 10.0, 0).await;
+    let a = Operator::launch(
+        &cluster,
+        &world,
+        elected(&cluster, "replica-a", Duration::from_secs(3)),
+    )
+    .await;
+    wait_until("replica-a leading", || a.leads()).await;
+    cluster.apply("flags", &spec(&t, &v1, "slow")).await;
+    cluster
+        .wait_for("flags", "DEPLOYING", |o| state(o) == Some("DEPLOYING"))
+        .await;
+    // The leader polls the deployment in progress several times a second.
+    let polls = world.calls("GetDeployment");
+    wait_until("polling", || world.calls("GetDeployment") > polls).await;
+
+    // Another holder writes the lease, as a replica that took it over would.
+    let leases: Api<Lease> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    let mut lease = leases.get(LEASE).await.unwrap();
+    let spec = lease.spec.as_mut().unwrap();
+    spec.holder_identity = Some("intruder".to_owned());
+    spec.renew_time = Some(MicroTime(Timestamp::now()));
+    spec.lease_duration_seconds = Some(3600);
+    leases
+        .replace(LEASE, &PostParams::default(), &lease)
+        .await
+        .unwrap();
+
+    wait_until("replica-a standing by", || !a.leads()).await;
+    let calls = world.all_calls();
+    let writes = cluster.fake.as_ref().unwrap().writes().len();
+    // Ten poll intervals: a leader would have called AppConfig and written status in them.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        world.all_calls(),
+        calls,
+        "AppConfig was called after the lease was lost"
+    );
+    assert_eq!(
+        cluster.fake.as_ref().unwrap().writes().len(),
+        writes,
+        "the API server was written to after the lease was lost: {:?}",
+        cluster.fake.as_ref().unwrap().writes().last()
+    );
+    wait_standby(&a).await;
+    assert_eq!(holder(&cluster).await.as_deref(), Some("intruder"));
+    a.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_leader_releases_the_lease_and_a_standby_takes_over_at_once() {
+    // Far longer than the test waits: only a released lease changes hands in time.
+    const LEASE_DURATION: Duration = Duration::from_secs(300);
+    let cluster = Cluster::connect(Backend::Fake).await;
+    let world = World::start().await;
+    let t = world.target("shop", "production", "flags", &[]).await;
+    let v1 = world.version(&t, &t.profile, "{}", None).await;
+    world.strategy("instant", 0, 100.0, 0).await;
+    let a = Operator::launch(
+        &cluster,
+        &world,
+        elected(&cluster, "replica-a", LEASE_DURATION),
+    )
+    .await;
+    wait_until("replica-a leading", || a.leads()).await;
+    let b = Operator::launch(
+        &cluster,
+        &world,
+        elected(&cluster, "replica-b", LEASE_DURATION),
+    )
+    .await;
+    wait_standby(&b).await;
+
+    a.stop().await;
+    wait_until("replica-b leading", || b.leads()).await;
+    assert_eq!(holder(&cluster).await.as_deref(), Some("replica-b"));
+    // The new leader's controllers start fresh and reconcile.
+    cluster.apply("flags", &spec(&t, &v1, "instant")).await;
+    cluster
+        .wait_for("flags", "Ready", |o| {
+            ready(o).is_some_and(|(s, _)| s == "True")
+        })
+        .await;
+    assert_eq!(world.calls("StartDeployment"), 1);
+    b.stop().await;
+}

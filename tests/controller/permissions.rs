@@ -1,0 +1,96 @@
+//! The chart's RBAC rules against what the operator calls: a whole lifecycle under the rules
+//! uses every grant (an unused grant fails here; a missing one fails every scenario, which all
+//! run under the rules), and a call outside them is refused.
+
+use std::{collections::BTreeSet, time::Duration};
+
+use appconfig_operator::api::v1alpha1::DeletionPolicy;
+use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
+
+use crate::{
+    cluster::{Backend, Cluster, PATIENCE},
+    operator::{Operator, elected},
+    rbac::{self, chart_rules, granted},
+    scenarios::{ready, served, spec, state},
+    world::World,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_lifecycle_uses_every_grant_of_the_chart() {
+    let cluster = Cluster::connect(Backend::Fake).await;
+    let world = World::start().await;
+    let t = world.target("shop", "production", "flags", &[]).await;
+    let v1 = world.version(&t, &t.profile, "{}", None).await;
+    let v2 = world.version(&t, &t.profile, r#"{"v":2}"#, None).await;
+    world.strategy("instant", 0, 100.0, 0).await;
+    world.strategy("slow", 10, 10.0, 0).await;
+    let operator = Operator::launch(
+        &cluster,
+        &world,
+        elected(&cluster, "replica-a", Duration::from_secs(5)),
+    )
+    .await;
+
+    let mut declared = spec(&t, &v1, "instant");
+    declared.deletion_policy = DeletionPolicy::Stop;
+    cluster.apply("flags", &declared).await;
+    cluster
+        .wait_for("flags", "serving v1", |o| {
+            ready(o).is_some_and(|(s, _)| s == "True") && served(o) == Some(v1.as_str())
+        })
+        .await;
+    let mut changed = spec(&t, &v2, "slow");
+    changed.deletion_policy = DeletionPolicy::Stop;
+    cluster.apply("flags", &changed).await;
+    cluster
+        .wait_for("flags", "DEPLOYING v2", |o| state(o) == Some("DEPLOYING"))
+        .await;
+    cluster.delete("flags").await;
+    cluster.wait_gone("flags").await;
+    assert_eq!(world.calls("StopDeployment"), 1);
+    assert!(!cluster.events("flags").await.is_empty());
+    let grants = operator
+        .grants
+        .clone()
+        .expect("the fake API server enforces the rules");
+    // Stopping releases the lease.
+    operator.stop().await;
+
+    let used: BTreeSet<(String, String, String)> = grants
+        .used()
+        .into_iter()
+        .map(|access| (access.group, access.resource, access.verb))
+        .collect();
+    let unused: Vec<_> = granted(&chart_rules())
+        .into_iter()
+        .filter(|grant| !used.contains(grant))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "rbac-rules.yaml grants what the operator never used: {unused:?}; used: {used:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_call_outside_the_chart_rules_is_refused() {
+    let cluster = Cluster::connect(Backend::Fake).await;
+    let fake = cluster.fake.as_ref().unwrap();
+    let client = fake.client_with(rbac::operator_grants(&cluster.namespace));
+    let secrets: Api<Secret> = Api::namespaced(client, &cluster.namespace);
+    let refused = tokio::time::timeout(PATIENCE, secrets.get("aws-credentials"))
+        .await
+        .expect("an answer");
+    let Err(kube::Error::Api(status)) = refused else {
+        panic!("reading a Secret was not refused: {refused:?}");
+    };
+    assert_eq!(status.code, 403);
+    assert_eq!(
+        status.message,
+        format!(
+            "secrets \"aws-credentials\" is forbidden: User \"system:serviceaccount:{ns}:{sa}\" cannot get resource \"secrets\" in API group \"\" in the namespace \"{ns}\"",
+            ns = cluster.namespace,
+            sa = rbac::SERVICE_ACCOUNT
+        )
+    );
+}

@@ -1,0 +1,143 @@
+//! RBAC authorization as the API server does it: a request is allowed when a rule of a
+//! ClusterRole, or of a Role in the request's namespace, grants its verb on its resource
+//! (subresources named `<plural>/<subresource>`) in its API group, and names it when the rule
+//! lists resourceNames. Anything else is 403 Forbidden, worded as the API server words it.
+
+use std::sync::{Arc, Mutex};
+
+use k8s_openapi::api::rbac::v1::PolicyRule;
+use serde_json::json;
+
+use super::{
+    error::ApiError,
+    route::{Route, Verb},
+};
+
+/// What one subject is granted; clones share the record of what it used.
+#[derive(Clone, Debug)]
+pub struct Grants {
+    user: String,
+    /// ClusterRoles bound cluster-wide: every namespace, and cluster-scoped resources.
+    cluster: Vec<PolicyRule>,
+    /// Roles, by the namespace they live (and grant) in.
+    namespaced: Vec<(String, Vec<PolicyRule>)>,
+    used: Arc<Mutex<Vec<Access>>>,
+}
+
+/// One allowed request, as RBAC sees it.
+// Each test crate reads the fields it needs.
+#[allow(dead_code)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub group: String,
+    /// `<plural>` or `<plural>/<subresource>`.
+    pub resource: String,
+    pub verb: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+}
+
+// Each test crate uses the part of the handle it needs.
+#[allow(dead_code)]
+impl Grants {
+    /// Nothing granted to `user` (named in refusals, as `system:serviceaccount:<ns>:<name>`).
+    pub fn new(user: &str) -> Self {
+        Self {
+            user: user.to_string(),
+            cluster: Vec::new(),
+            namespaced: Vec::new(),
+            used: Arc::default(),
+        }
+    }
+
+    /// Grants `rules` everywhere, as a ClusterRole with a ClusterRoleBinding does.
+    pub fn cluster_role(mut self, rules: Vec<PolicyRule>) -> Self {
+        self.cluster.extend(rules);
+        self
+    }
+
+    /// Grants `rules` in `namespace` only, as a Role with a RoleBinding does.
+    pub fn role(mut self, namespace: &str, rules: Vec<PolicyRule>) -> Self {
+        self.namespaced.push((namespace.to_string(), rules));
+        self
+    }
+
+    /// Every request allowed so far, in order.
+    pub fn used(&self) -> Vec<Access> {
+        self.used.lock().expect("grants lock").clone()
+    }
+
+    /// Allows the request, recording it, or refuses it with the API server's 403.
+    pub(super) fn authorize(&self, verb: Verb, route: &Route) -> Result<(), ApiError> {
+        let access = Access {
+            group: route.resource.group().to_string(),
+            resource: match &route.subresource {
+                Some(sub) => format!("{}/{sub}", route.resource.plural),
+                None => route.resource.plural.clone(),
+            },
+            verb: verb.as_str().to_string(),
+            namespace: route.namespace.clone(),
+            name: route.name.clone(),
+        };
+        let in_namespace = self
+            .namespaced
+            .iter()
+            .filter(|(namespace, _)| Some(namespace) == access.namespace.as_ref())
+            .flat_map(|(_, rules)| rules);
+        if self
+            .cluster
+            .iter()
+            .chain(in_namespace)
+            .any(|rule| grants(rule, &access))
+        {
+            self.used.lock().expect("grants lock").push(access);
+            Ok(())
+        } else {
+            Err(self.forbidden(&access, route))
+        }
+    }
+
+    fn forbidden(&self, access: &Access, route: &Route) -> ApiError {
+        let subject = match &access.name {
+            Some(name) => format!("{} \"{name}\"", route.resource.qualified()),
+            None => route.resource.qualified(),
+        };
+        let scope = match &access.namespace {
+            Some(namespace) => format!("in the namespace \"{namespace}\""),
+            None => "at the cluster scope".to_string(),
+        };
+        let message = format!(
+            "{subject} is forbidden: User \"{}\" cannot {} resource \"{}\" in API group \"{}\" {scope}",
+            self.user, access.verb, access.resource, access.group
+        );
+        let mut details = json!({"group": access.group, "kind": route.resource.plural});
+        if let Some(name) = &access.name {
+            details["name"] = json!(name);
+        }
+        ApiError::new(403, "Forbidden", message).with_details(details)
+    }
+}
+
+fn grants(rule: &PolicyRule, access: &Access) -> bool {
+    let any = |values: &[String], wanted: &str| values.iter().any(|v| v == "*" || v == wanted);
+    let groups = rule.api_groups.as_deref().unwrap_or_default();
+    let resources = rule.resources.as_deref().unwrap_or_default();
+    let names = rule.resource_names.as_deref().unwrap_or_default();
+    // `*/status` grants the status of every resource.
+    let resource_granted = resources.iter().any(|r| {
+        r == "*"
+            || *r == access.resource
+            || access
+                .resource
+                .split_once('/')
+                .is_some_and(|(_, sub)| r.strip_prefix("*/") == Some(sub))
+    });
+    any(groups, &access.group)
+        && resource_granted
+        && any(&rule.verbs, &access.verb)
+        && (names.is_empty()
+            || access
+                .name
+                .as_ref()
+                .is_some_and(|name| names.contains(name)))
+}
