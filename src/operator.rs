@@ -55,7 +55,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let stop = Stop::default();
-    tokio::spawn({
+    let _on_shutdown = Task::spawn({
         let stop = stop.clone();
         async move {
             shutdown.await;
@@ -71,7 +71,7 @@ pub async fn run(
         readiness: Readiness::default(),
     };
     let web =
-        tokio::spawn(server.serve(parts.metrics.clone(), parts.readiness.clone(), stop.wait()));
+        Task::spawn(server.serve(parts.metrics.clone(), parts.readiness.clone(), stop.wait()));
     let result = match parts.config.leader_election.clone() {
         None => {
             parts.metrics.set_leader(true);
@@ -83,7 +83,7 @@ pub async fn run(
     };
     // The controllers may have ended on an error: the listener goes with them.
     stop.trigger();
-    match web.await {
+    match web.join().await {
         Ok(Ok(())) => result,
         Ok(Err(e)) => result.and(Err(Error::Web(e))),
         Err(e) => result.and(Err(Error::Crashed(e))),
@@ -135,8 +135,8 @@ async fn elect_and_run(parts: &Parts, mut elector: Elector, stop: &Stop) -> Resu
         }
         info!(lease = %settings.name, namespace = %settings.namespace, identity = %settings.identity, "acquired the lease; starting the controllers");
         parts.metrics.set_leader(true);
-        let mut controllers = tokio::spawn(run_controllers(parts.clone(), stop.clone()));
-        match lead(&mut elector, &mut controllers).await {
+        let mut controllers = Task::spawn(run_controllers(parts.clone(), stop.clone()));
+        match lead(&mut elector, &mut controllers.0).await {
             TermEnd::Stopped(result) => {
                 parts.metrics.set_leader(false);
                 match elector.release().await {
@@ -149,8 +149,7 @@ async fn elect_and_run(parts: &Parts, mut elector: Elector, stop: &Stop) -> Resu
             }
             TermEnd::Lost => {
                 // Aborting drops every reconcile in flight: not one more AWS call is made.
-                controllers.abort();
-                let _ = controllers.await;
+                controllers.abort().await;
                 parts.metrics.set_leader(false);
                 parts.readiness.standby();
                 warn!(lease = %settings.name, namespace = %settings.namespace, "lost the lease; stopped reconciling and waiting to lead again");
@@ -212,6 +211,32 @@ async fn lead(elector: &mut Elector, controllers: &mut JoinHandle<Result<(), Err
                 return TermEnd::Lost;
             }
         }
+    }
+}
+
+/// A task that ends with its handle: when `run` is dropped (its caller aborted), nothing it
+/// started keeps running, least of all controllers that no longer hold the lease.
+struct Task<T>(JoinHandle<T>);
+
+impl<T: Send + 'static> Task<T> {
+    fn spawn(future: impl Future<Output = T> + Send + 'static) -> Self {
+        Self(tokio::spawn(future))
+    }
+
+    async fn join(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+
+    /// Aborts the task and waits until it is gone.
+    async fn abort(mut self) {
+        self.0.abort();
+        let _ = (&mut self.0).await;
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -96,8 +96,14 @@ async fn one_replica_reconciles_and_another_takes_over_when_it_dies() {
     assert_eq!(holder(&cluster).await.as_deref(), Some("replica-a"));
 
     // Killed: the lease is not released, so it must expire first.
+    let (a_metrics, a_address) = (a.metrics.clone(), a.address);
     a.kill().await;
     let killed = Instant::now();
+    let a_calls = aws_call_samples(&a_metrics);
+    assert!(
+        tokio::net::TcpStream::connect(a_address).await.is_err(),
+        "a killed replica still serves HTTP"
+    );
     cluster.apply("flags", &spec(&t, &v2, "instant")).await;
     wait_until("replica-b leading", || b.leads()).await;
     let took = killed.elapsed();
@@ -119,7 +125,21 @@ async fn one_replica_reconciles_and_another_takes_over_when_it_dies() {
         b.metrics.encode()
     );
     assert_eq!(holder(&cluster).await.as_deref(), Some("replica-b"));
+    assert_eq!(
+        aws_call_samples(&a_metrics),
+        a_calls,
+        "the killed replica kept calling AWS"
+    );
     b.stop().await;
+}
+
+fn aws_call_samples(metrics: &appconfig_operator::metrics::Metrics) -> Vec<String> {
+    metrics
+        .encode()
+        .lines()
+        .filter(|line| line.starts_with("appconfig_operator_aws_calls_total{"))
+        .map(str::to_owned)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

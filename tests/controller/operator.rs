@@ -88,8 +88,12 @@ impl Operator {
         let task = tokio::spawn({
             let metrics = metrics.clone();
             async move {
+                // Only `stop` stops the operator gracefully: the sender dropped by `kill` must
+                // not.
                 let shutdown = async {
-                    let _ = stopped.await;
+                    if stopped.await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
                 };
                 operator::run(client, aws, config, server, metrics, shutdown)
                     .await
