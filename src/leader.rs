@@ -185,3 +185,36 @@ fn won<T>(result: Result<T, kube::Error>) -> Result<bool, kube::Error> {
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(duration: &str, retry_period: &str) -> LeaseSettings {
+        LeaseSettings {
+            name: "appconfig-operator".to_owned(),
+            namespace: "ops".to_owned(),
+            identity: "operator-0".to_owned(),
+            duration: humantime::parse_duration(duration).unwrap(),
+            retry_period: humantime::parse_duration(retry_period).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_defaults_leave_a_leader_time_to_renew() {
+        let defaults = settings("15s", "2s");
+        assert_eq!(defaults.check(), Ok(()));
+        assert_eq!(defaults.renew_deadline(), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn settings_a_leader_could_not_renew_under_are_refused_naming_the_flags() {
+        assert_eq!(
+            settings("500ms", "100ms").check(),
+            Err("--lease-duration must be at least 1s".to_owned())
+        );
+        let error = settings("3s", "2s").check().unwrap_err();
+        assert!(error.contains("--lease-retry-period (2s)"), "{error}");
+        assert!(error.contains("--lease-duration (3s)"), "{error}");
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::{future::Future, io, pin::Pin, sync::Arc, time::Instant};
 
-use futures::future::try_join_all;
+use futures::{TryFutureExt, future::try_join_all};
 use kube::Client;
 use tokio::{sync::watch, task::JoinHandle};
 use tracing::{info, warn};
@@ -94,7 +94,6 @@ type ControllerRun = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
 /// Every controller of the operator, started fresh, until `stop`.
 async fn run_controllers(parts: Parts, stop: Stop) -> Result<(), Error> {
-    parts.readiness.lead();
     let Parts {
         client,
         aws,
@@ -102,18 +101,19 @@ async fn run_controllers(parts: Parts, stop: Stop) -> Result<(), Error> {
         metrics,
         readiness,
     } = parts;
-    let controllers: Vec<ControllerRun> = vec![Box::pin(async move {
+    readiness.lead();
+    // One line per controller, each with its own `controller` label and readiness.
+    let controllers: Vec<ControllerRun> = vec![Box::pin(
         controller::run(
-            client,
-            aws,
-            config.controller,
-            metrics,
+            client.clone(),
+            aws.clone(),
+            config.controller.clone(),
+            metrics.clone(),
             readiness.expect(metrics::APPCONFIGDEPLOYMENT),
             stop.wait(),
         )
-        .await
-        .map_err(Error::from)
-    })];
+        .map_err(Error::from),
+    )];
     try_join_all(controllers).await.map(|_| ())
 }
 

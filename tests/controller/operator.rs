@@ -69,12 +69,23 @@ impl Operator {
         Self::launch(cluster, world, config).await
     }
 
+    /// Runs with the chart's rules for one watched namespace.
     pub async fn launch(cluster: &Cluster, world: &World, config: operator::Config) -> Self {
+        Self::launch_granted(cluster, world, config, rbac::Watched::Namespace).await
+    }
+
+    /// Runs with the chart's rules, `watched` as the chart grants them.
+    pub async fn launch_granted(
+        cluster: &Cluster,
+        world: &World,
+        config: operator::Config,
+        watched: rbac::Watched,
+    ) -> Self {
         let (stop, stopped) = oneshot::channel::<()>();
         let grants = cluster
             .fake
             .as_ref()
-            .map(|_| rbac::operator_grants(&cluster.namespace));
+            .map(|_| rbac::operator_grants(&cluster.namespace, watched));
         let client = match (&cluster.fake, &grants) {
             (Some(fake), Some(grants)) => fake.client_with(grants.clone()),
             _ => cluster.client.clone(),

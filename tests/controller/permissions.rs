@@ -76,7 +76,10 @@ async fn a_full_lifecycle_uses_every_grant_of_the_chart() {
 async fn a_call_outside_the_chart_rules_is_refused() {
     let cluster = Cluster::connect(Backend::Fake).await;
     let fake = cluster.fake.as_ref().unwrap();
-    let client = fake.client_with(rbac::operator_grants(&cluster.namespace));
+    let client = fake.client_with(rbac::operator_grants(
+        &cluster.namespace,
+        rbac::Watched::Namespace,
+    ));
     let secrets: Api<Secret> = Api::namespaced(client, &cluster.namespace);
     let refused = tokio::time::timeout(PATIENCE, secrets.get("aws-credentials"))
         .await
@@ -93,4 +96,28 @@ async fn a_call_outside_the_chart_rules_is_refused() {
             sa = rbac::SERVICE_ACCOUNT
         )
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watching_every_namespace_needs_only_the_cluster_role() {
+    let cluster = Cluster::connect(Backend::Fake).await;
+    let world = World::start().await;
+    let t = world.target("shop", "production", "flags", &[]).await;
+    let v1 = world.version(&t, &t.profile, "{}", None).await;
+    world.strategy("instant", 0, 100.0, 0).await;
+    let mut config = elected(&cluster, "replica-a", Duration::from_secs(5));
+    config.controller.namespace = None;
+    let operator = Operator::launch_granted(&cluster, &world, config, rbac::Watched::Cluster).await;
+    cluster.apply("flags", &spec(&t, &v1, "instant")).await;
+    cluster
+        .wait_for("flags", "Ready", |o| {
+            ready(o).is_some_and(|(s, _)| s == "True")
+        })
+        .await;
+    let grants = operator.grants.clone().unwrap();
+    operator.stop().await;
+    let watched_everywhere = grants.used().into_iter().any(|a| {
+        a.resource == "appconfigdeployments" && a.verb == "watch" && a.namespace.is_none()
+    });
+    assert!(watched_everywhere, "{:?}", grants.used());
 }

@@ -35,9 +35,17 @@ pub fn chart_rules() -> ChartRules {
     serde_saphyr::from_str(RULES).expect("rbac-rules.yaml has `watched` and `leaderElection`")
 }
 
-/// What the chart grants an operator watching `namespace` with its lease there too: a Role for
-/// the watched resources, a Role for the lease by name, and a Role to create it.
-pub fn operator_grants(namespace: &str) -> Grants {
+/// Where the chart grants the `watched` rules.
+pub enum Watched {
+    /// A Role in the one watched namespace (`watchNamespace`, `--namespace`).
+    Namespace,
+    /// A ClusterRole: every namespace.
+    Cluster,
+}
+
+/// What the chart grants an operator whose lease is in `namespace`, watching that namespace or
+/// every one: the watched resources, the lease by name, and creating it.
+pub fn operator_grants(namespace: &str, watched: Watched) -> Grants {
     let rules = chart_rules();
     let lease = rules
         .leader_election
@@ -48,12 +56,16 @@ pub fn operator_grants(namespace: &str) -> Grants {
             ..rule
         })
         .collect();
-    Grants::new(&format!(
+    let grants = Grants::new(&format!(
         "system:serviceaccount:{namespace}:{SERVICE_ACCOUNT}"
-    ))
-    .role(namespace, rules.watched)
-    .role(namespace, lease)
-    .role(namespace, rules.leader_election.create)
+    ));
+    let grants = match watched {
+        Watched::Namespace => grants.role(namespace, rules.watched),
+        Watched::Cluster => grants.cluster_role(rules.watched),
+    };
+    grants
+        .role(namespace, lease)
+        .role(namespace, rules.leader_election.create)
 }
 
 /// Every (API group, resource, verb) the rules grant.
