@@ -56,7 +56,7 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
     } else {
         None
     };
-    // Bound first: a taken port fails the start before anything else happens.
+    // Bound before Kubernetes and AWS are reached: a taken port fails the start at once.
     let server = Server::bind(args.http_addr)
         .await
         .map_err(|e| e.to_string())?;
