@@ -134,6 +134,11 @@ def test_embedded_emulator_and_endpoint_exclude_each_other(render):
         render({"embeddedEmulator": {"enabled": True}, "aws": {"endpointUrl": "http://emulator:4566"}})
 
 
+def test_embedded_emulator_runs_one_replica(render):
+    with pytest.raises(Exception, match="embeddedEmulator.enabled runs a separate emulator in each pod"):
+        render({"embeddedEmulator": {"enabled": True}, "replicaCount": 2})
+
+
 def test_aws_region_and_endpoint(render):
     m = render({"aws": {"region": "eu-west-1", "endpointUrl": "http://emulator.tools:4566"}})
     assert flag(m.args, "region") == "eu-west-1"

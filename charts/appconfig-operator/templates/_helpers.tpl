@@ -56,6 +56,9 @@ app.kubernetes.io/part-of: appconfig-operator
 {{- if and .Values.embeddedEmulator.enabled .Values.aws.endpointUrl }}
 {{- fail "embeddedEmulator.enabled and aws.endpointUrl both choose where AppConfig calls go; set only one" }}
 {{- end }}
+{{- if and .Values.embeddedEmulator.enabled (gt (int .Values.replicaCount) 1) }}
+{{- fail "embeddedEmulator.enabled runs a separate emulator in each pod, so replicas would not share AppConfig state; set replicaCount=1 for a try-out" }}
+{{- end }}
 {{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.service.enabled) }}
 {{- fail "metrics.serviceMonitor.enabled needs metrics.service.enabled=true: the ServiceMonitor scrapes through that Service" }}
 {{- end }}
