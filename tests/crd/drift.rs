@@ -1,5 +1,6 @@
-//! `crds/` holds what `kubectl apply --server-side -f crds/` installs: exactly what the code
-//! generates, so nobody edits one without the other.
+//! `crds/` holds what `kubectl apply --server-side -f crds/` installs, and the Helm chart installs
+//! its copy in `charts/appconfig-operator/files/crds/`: both exactly what the code generates, so
+//! nobody edits one without the others.
 
 use std::{
     collections::BTreeMap,
@@ -10,10 +11,14 @@ use std::{
 
 use appconfig_operator::api::crds;
 
-const REGENERATE: &str = "run `cargo run -- crd --output-dir crds` and commit the result";
+const REGENERATE: &str = "run `for dir in crds charts/appconfig-operator/files/crds; do cargo run -- crd --output-dir $dir; done` and commit the result";
 
 fn crds_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("crds")
+}
+
+fn chart_crds_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/appconfig-operator/files/crds")
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {
@@ -72,6 +77,13 @@ fn first_changed_line(name: &str, text: &str, wanted: &str) -> Option<String> {
 fn committed_crds_are_what_the_code_generates() {
     if let Some(difference) = difference(&read_dir(&crds_dir()), &generated()) {
         panic!("crds/ is out of date: {difference}; {REGENERATE}");
+    }
+}
+
+#[test]
+fn the_charts_crds_are_what_the_code_generates() {
+    if let Some(difference) = difference(&read_dir(&chart_crds_dir()), &generated()) {
+        panic!("charts/appconfig-operator/files/crds/ is out of date: {difference}; {REGENERATE}");
     }
 }
 

@@ -1,0 +1,417 @@
+//! The Argo CD health check in `argocd/appconfig.operators.dev/_/`, run under PUC Lua 5.1 the way
+//! Argo CD runs it: in the sandbox argocd-cm overrides get (base, package, table and
+//! `os.time`/`os.date` only) and with every library open (built-in checks), against the cases in
+//! `health_test.yaml` (Argo CD's own test format), with Argo CD's handling of the returned table.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
+
+use mlua::{Lua, LuaOptions, LuaSerdeExt, StdLib, serde::SerializeOptions};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const GROUP: &str = "appconfig.operators.dev";
+/// Every kind of the group; the one script serves them all.
+const KINDS: [&str; 2] = ["AppConfigDeployment", "AppConfigSync"];
+/// The health statuses Argo CD accepts from a script (`isValidHealthStatusCode`).
+const VALID_STATUSES: [&str; 6] = [
+    "Healthy",
+    "Progressing",
+    "Degraded",
+    "Suspended",
+    "Missing",
+    "Unknown",
+];
+/// Every reason in the AppConfigDeployment contract's conditions table: each has a case.
+const CONTRACT_REASONS: [&str; 13] = [
+    "Deployed",
+    "Deploying",
+    "Baking",
+    "Validating",
+    "Superseding",
+    "WaitingForEnvironment",
+    "RetryingAwsError",
+    "RolledBack",
+    "Reverted",
+    "NotFound",
+    "AccessDenied",
+    "InvalidRequest",
+    "Suspended",
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Libraries {
+    /// What argocd-cm overrides get unless `useOpenLibs` is set.
+    Sandbox,
+    /// What Argo CD's built-in checks get.
+    Open,
+}
+
+/// Argo CD's `HealthStatus`: an absent message is the empty string.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+struct Health {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Case {
+    health_status: Health,
+    input_path: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Cases {
+    tests: Vec<Case>,
+}
+
+fn check_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("argocd")
+        .join(GROUP)
+        .join("_")
+}
+
+fn script() -> String {
+    read(&check_dir().join("health.lua"))
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn cases() -> Vec<Case> {
+    let text = read(&check_dir().join("health_test.yaml"));
+    serde_saphyr::from_str::<Cases>(&text)
+        .expect("health_test.yaml is in Argo CD's test format")
+        .tests
+}
+
+fn object(input_path: &str) -> Value {
+    serde_saphyr::from_str(&read(&check_dir().join(input_path)))
+        .unwrap_or_else(|e| panic!("{input_path} is not YAML: {e}"))
+}
+
+fn interpreter(libraries: Libraries) -> Lua {
+    match libraries {
+        Libraries::Open => Lua::new(),
+        Libraries::Sandbox => {
+            // The base library is always open.
+            let lua = Lua::new_with(
+                StdLib::PACKAGE | StdLib::TABLE | StdLib::OS,
+                LuaOptions::default(),
+            )
+            .expect("a sandboxed Lua state");
+            lua.load(
+                "local time, date = os.time, os.date
+                 os = { time = time, date = date }
+                 package.loaded.os = os",
+            )
+            .exec()
+            .expect("os is reduced to time and date");
+            lua
+        }
+    }
+}
+
+/// Runs `script` on `obj` and reads the result as Argo CD's `ExecuteHealthLua` does.
+fn run(script: &str, obj: &Value, libraries: Libraries) -> mlua::Result<Health> {
+    let lua = interpreter(libraries);
+    // As Argo CD decodes objects: JSON null is nil, arrays are 1-based tables, numbers are floats.
+    let options = SerializeOptions::new()
+        .serialize_none_to_null(false)
+        .serialize_unit_to_null(false)
+        .set_array_metatable(false);
+    lua.globals().set("obj", lua.to_value_with(obj, options)?)?;
+    let returned: mlua::Value = lua.load(script).eval()?;
+    let table = match returned {
+        mlua::Value::Nil => return Ok(Health::default()),
+        mlua::Value::Table(table) => table,
+        other => {
+            return Err(mlua::Error::runtime(format!(
+                "expect table output from health Lua script, not {}",
+                other.type_name()
+            )));
+        }
+    };
+    let health: Health = lua.from_value(mlua::Value::Table(table))?;
+    if !health.status.is_empty() && !VALID_STATUSES.contains(&health.status.as_str()) {
+        return Ok(Health {
+            status: "Unknown".into(),
+            message: "Lua returned an invalid health status".into(),
+        });
+    }
+    Ok(health)
+}
+
+fn run_every_case(libraries: Libraries) {
+    let script = script();
+    let cases = cases();
+    assert!(!cases.is_empty());
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let obj = object(&case.input_path);
+            match run(&script, &obj, libraries) {
+                Ok(health) if health == case.health_status => None,
+                Ok(health) => Some(format!(
+                    "{}: expected {:?}, got {:?}",
+                    case.input_path, case.health_status, health
+                )),
+                Err(e) => Some(format!("{}: the script failed: {e}", case.input_path)),
+            }
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed in {libraries:?} mode:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_case_passes_in_argo_cd_sandbox() {
+    run_every_case(Libraries::Sandbox);
+}
+
+#[test]
+fn every_case_passes_with_open_libraries() {
+    run_every_case(Libraries::Open);
+}
+
+#[test]
+fn the_sandbox_has_no_string_library() {
+    let obj = json!({"metadata": {"name": "x"}});
+    let uses_string = "return { status = string.upper('healthy') }";
+    let uses_string_method = "return { status = ('Healthy'):sub(1) }";
+    for script in [uses_string, uses_string_method] {
+        assert!(
+            run(script, &obj, Libraries::Sandbox).is_err(),
+            "{script} ran in the sandbox"
+        );
+    }
+    assert_eq!(
+        run(uses_string_method, &obj, Libraries::Open)
+            .unwrap()
+            .status,
+        "Healthy"
+    );
+    let uses_math = "return { status = 'Healthy', message = tostring(math.floor(1.5)) }";
+    assert!(run(uses_math, &obj, Libraries::Sandbox).is_err());
+    let uses_os_time = "return { status = 'Healthy', message = type(os.time()) }";
+    assert_eq!(
+        run(uses_os_time, &obj, Libraries::Sandbox).unwrap().message,
+        "number"
+    );
+    let uses_os_getenv = "return { status = 'Healthy', message = type(os.getenv) }";
+    assert_eq!(
+        run(uses_os_getenv, &obj, Libraries::Sandbox)
+            .unwrap()
+            .message,
+        "nil"
+    );
+}
+
+#[test]
+fn results_are_read_as_argo_cd_reads_them() {
+    let obj = json!({"metadata": {"name": "x"}});
+    for libraries in [Libraries::Sandbox, Libraries::Open] {
+        assert_eq!(
+            run("return { status = 'Fine' }", &obj, libraries).unwrap(),
+            Health {
+                status: "Unknown".into(),
+                message: "Lua returned an invalid health status".into()
+            }
+        );
+        assert_eq!(
+            run("return nil", &obj, libraries).unwrap(),
+            Health::default()
+        );
+        assert_eq!(
+            run("return {}", &obj, libraries).unwrap(),
+            Health::default()
+        );
+        assert!(run("return 'Healthy'", &obj, libraries).is_err());
+    }
+}
+
+#[test]
+fn null_fields_are_absent_and_numbers_compare() {
+    let obj = json!({
+        "apiVersion": format!("{GROUP}/v1alpha1"),
+        "kind": "AppConfigDeployment",
+        "metadata": {"name": "x", "namespace": "shop", "generation": 2},
+        "spec": {"suspend": null},
+        "status": null,
+    });
+    let health = run(&script(), &obj, Libraries::Sandbox).unwrap();
+    assert_eq!(health.status, "Progressing");
+    assert_eq!(
+        health.message,
+        "Waiting for the operator to report a status"
+    );
+}
+
+#[test]
+fn the_cases_cover_every_row_of_the_conditions_table() {
+    let reasons: Vec<String> = cases()
+        .iter()
+        .flat_map(|case| {
+            let obj = object(&case.input_path);
+            obj["status"]["conditions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|condition| condition["type"] == "Ready")
+        .filter_map(|condition| condition["reason"].as_str().map(str::to_owned))
+        .collect();
+    for reason in CONTRACT_REASONS {
+        assert!(
+            reasons.iter().any(|r| r == reason),
+            "no health case has a Ready condition with reason {reason}"
+        );
+    }
+}
+
+#[test]
+fn every_test_object_is_a_full_object_and_is_used() {
+    let cases = cases();
+    for case in &cases {
+        let obj = object(&case.input_path);
+        assert_eq!(
+            obj["apiVersion"],
+            format!("{GROUP}/v1alpha1"),
+            "{}",
+            case.input_path
+        );
+        let kind = obj["kind"].as_str().unwrap_or_default();
+        assert!(KINDS.contains(&kind), "{}: kind {kind}", case.input_path);
+        for field in [
+            "name",
+            "namespace",
+            "uid",
+            "generation",
+            "creationTimestamp",
+        ] {
+            assert!(
+                !obj["metadata"][field].is_null(),
+                "{}: metadata.{field} is missing",
+                case.input_path
+            );
+        }
+    }
+    for entry in fs::read_dir(check_dir().join("testdata")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let path = format!("testdata/{name}");
+        assert!(
+            cases.iter().any(|case| case.input_path == path),
+            "{path} is not used by health_test.yaml"
+        );
+    }
+    for kind in KINDS {
+        assert!(
+            cases
+                .iter()
+                .any(|case| object(&case.input_path)["kind"] == kind),
+            "no case for {kind}"
+        );
+    }
+}
+
+/// `text` with every non-empty line indented by `spaces`.
+fn indented(text: &str, spaces: usize) -> String {
+    let pad = " ".repeat(spaces);
+    text.lines()
+        .map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The three ways users register the check, as the README shows them: one copy of the script,
+/// shared by both kinds through a YAML anchor.
+fn registration_snippets(script: &str) -> [(&'static str, String); 3] {
+    let [first, second] = KINDS;
+    let key = |kind: &str| format!("resource.customizations.health.{GROUP}_{kind}");
+    [
+        (
+            "argocd-cm",
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n  namespace: argocd\n  \
+                 labels:\n    app.kubernetes.io/part-of: argocd\ndata:\n  {}: &appconfig-health |\n{}\n  {}: *appconfig-health\n",
+                key(first),
+                indented(script, 4),
+                key(second)
+            ),
+        ),
+        (
+            "argocd-operator",
+            format!(
+                "apiVersion: argoproj.io/v1beta1\nkind: ArgoCD\nmetadata:\n  name: argocd\n  namespace: argocd\n\
+                 spec:\n  resourceHealthChecks:\n    - group: {GROUP}\n      kind: {first}\n      check: &appconfig-health |\n{}\n    \
+                 - group: {GROUP}\n      kind: {second}\n      check: *appconfig-health\n",
+                indented(script, 8)
+            ),
+        ),
+        (
+            "argo-helm",
+            format!(
+                "configs:\n  cm:\n    {}: &appconfig-health |\n{}\n    {}: *appconfig-health\n",
+                key(first),
+                indented(script, 6),
+                key(second)
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn the_readme_registers_the_shipped_script() {
+    let readme = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"));
+    let script = script();
+    for (form, snippet) in registration_snippets(&script) {
+        let block = format!("```yaml\n{snippet}```\n");
+        assert!(
+            readme.contains(&block),
+            "the README's {form} snippet is not the shipped health.lua; replace it with:\n{block}"
+        );
+    }
+}
+
+#[test]
+fn the_snippets_are_yaml_that_holds_the_script_for_both_kinds() {
+    let script = script();
+    let [argocd_cm, argocd_operator, argo_helm] = registration_snippets(&script);
+    let cm: Value = serde_saphyr::from_str(&argocd_cm.1).unwrap();
+    let helm: Value = serde_saphyr::from_str(&argo_helm.1).unwrap();
+    let operator: Value = serde_saphyr::from_str(&argocd_operator.1).unwrap();
+    for kind in KINDS {
+        let key = format!("resource.customizations.health.{GROUP}_{kind}");
+        assert_eq!(cm["data"][&key], script.as_str(), "argocd-cm {key}");
+        assert_eq!(
+            helm["configs"]["cm"][&key],
+            script.as_str(),
+            "argo-helm {key}"
+        );
+        let check = operator["spec"]["resourceHealthChecks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == kind && c["group"] == GROUP)
+            .unwrap_or_else(|| panic!("argocd-operator has no check for {kind}"));
+        assert_eq!(check["check"], script.as_str());
+    }
+}
