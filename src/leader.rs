@@ -24,7 +24,8 @@ use kube::{
 pub struct LeaseSettings {
     pub name: String,
     pub namespace: String,
-    /// The holder identity this replica writes (the pod name).
+    /// The holder identity this replica writes: unique to the process ([`unique_identity`]),
+    /// or two replicas would both renew the one lease.
     pub identity: String,
     /// How long a lease nobody renews stays with its holder.
     pub duration: Duration,
@@ -33,26 +34,51 @@ pub struct LeaseSettings {
 }
 
 impl LeaseSettings {
-    /// How long a leader keeps reconciling without a successful renewal: well within the lease
-    /// duration, so it has stopped before another replica can take over.
+    /// How long a leader keeps reconciling without a successful renewal, counted from the start
+    /// of its last successful attempt: two thirds of the lease duration, a hard limit.
     pub fn renew_deadline(&self) -> Duration {
         self.duration.mul_f64(2.0 / 3.0)
     }
 
-    /// Refuses settings under which a leader could not renew in time.
+    /// Refuses settings under which a leader could not renew in time, or might still reconcile
+    /// when a standby takes over.
     pub fn check(&self) -> Result<(), String> {
         if self.duration < Duration::from_secs(1) {
             return Err("--lease-duration must be at least 1s".to_owned());
         }
-        if self.retry_period >= self.renew_deadline() {
+        // A standby takes over no sooner than the lease duration after the leader's last
+        // renewal; the leader stops at the renew deadline. The retry period left between them
+        // covers tearing the controllers down.
+        if self.retry_period + self.renew_deadline() >= self.duration {
             return Err(format!(
-                "--lease-retry-period ({}) must be shorter than two thirds of --lease-duration ({}), so a leader renews in time",
+                "--lease-retry-period ({}) must be shorter than a third of --lease-duration ({}), so a leader that cannot renew stops well before a standby takes over",
                 humantime::format_duration(self.retry_period),
                 humantime::format_duration(self.duration)
             ));
         }
         Ok(())
     }
+}
+
+/// `instance` with a suffix drawn afresh by every process, as client-go does: replicas given
+/// the same `--instance` (or none) still hold the lease under distinct identities.
+pub fn unique_identity(instance: &str) -> String {
+    let suffix: String = std::iter::repeat_with(fastrand::alphanumeric)
+        .take(8)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    format!("{instance}_{suffix}")
+}
+
+/// What one attempt on the lease found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// This replica holds the lease now.
+    Held,
+    /// Another replica holds it, and it has not expired.
+    HeldElsewhere,
+    /// Another write got in between the read and the write: try again.
+    Raced,
 }
 
 /// The lease record as this replica last saw it, and when it first saw it so.
@@ -67,6 +93,9 @@ pub struct Elector {
     api: Api<Lease>,
     settings: LeaseSettings,
     observed: Option<Observed>,
+    /// Whether the last attempt left this replica holding the lease: re-taking a lease that
+    /// still names this replica after a lapse starts a new term all the same.
+    leading: bool,
 }
 
 impl Elector {
@@ -75,6 +104,7 @@ impl Elector {
             api: Api::namespaced(client, &settings.namespace),
             settings,
             observed: None,
+            leading: false,
         }
     }
 
@@ -82,9 +112,21 @@ impl Elector {
         &self.settings
     }
 
-    /// Renews the lease when this replica holds it, takes it when it is free or expired;
-    /// answers whether this replica holds it now. Losing a race for it is `Ok(false)`.
-    pub async fn try_acquire_or_renew(&mut self) -> Result<bool, kube::Error> {
+    /// Renews the lease when this replica holds it, takes it when it is free or expired.
+    pub async fn try_acquire_or_renew(&mut self) -> Result<Attempt, kube::Error> {
+        let attempt = self.attempt().await;
+        self.leading = matches!(attempt, Ok(Attempt::Held))
+            || (self.leading && matches!(attempt, Ok(Attempt::Raced) | Err(_)));
+        attempt
+    }
+
+    /// This replica stopped reconciling without a word from the lease (its renew deadline
+    /// passed): holding the lease again starts a new term.
+    pub fn step_down(&mut self) {
+        self.leading = false;
+    }
+
+    async fn attempt(&mut self) -> Result<Attempt, kube::Error> {
         let now = MicroTime(Timestamp::now());
         let Some(mut lease) = self.api.get_opt(&self.settings.name).await? else {
             let lease = Lease {
@@ -107,8 +149,10 @@ impl Elector {
         let holder = spec.holder_identity.clone().filter(|h| !h.is_empty());
         let expired = self.observe(holder.clone(), spec.renew_time.clone(), spec);
         match holder {
-            Some(holder) if holder == self.settings.identity => {}
-            Some(_) if !expired => return Ok(false),
+            Some(holder) if holder == self.settings.identity && self.leading => {}
+            Some(holder) if holder != self.settings.identity && !expired => {
+                return Ok(Attempt::HeldElsewhere);
+            }
             _ => {
                 spec.holder_identity = Some(self.settings.identity.clone());
                 spec.acquire_time = Some(now.clone());
@@ -127,6 +171,7 @@ impl Elector {
     /// Gives the lease up, if this replica holds it, so that a standby takes over at once
     /// instead of after the lease duration.
     pub async fn release(&mut self) -> Result<(), kube::Error> {
+        self.leading = false;
         let Some(mut lease) = self.api.get_opt(&self.settings.name).await? else {
             return Ok(());
         };
@@ -177,11 +222,11 @@ impl Elector {
     }
 }
 
-/// A write that lost a race (another replica wrote first) is a lost election, not an error.
-fn won<T>(result: Result<T, kube::Error>) -> Result<bool, kube::Error> {
+/// A write that lost a race (another replica wrote first) is not an error.
+fn won<T>(result: Result<T, kube::Error>) -> Result<Attempt, kube::Error> {
     match result {
-        Ok(_) => Ok(true),
-        Err(kube::Error::Api(status)) if status.code == 409 => Ok(false),
+        Ok(_) => Ok(Attempt::Held),
+        Err(kube::Error::Api(status)) if status.code == 409 => Ok(Attempt::Raced),
         Err(e) => Err(e),
     }
 }
@@ -213,8 +258,22 @@ mod tests {
             settings("500ms", "100ms").check(),
             Err("--lease-duration must be at least 1s".to_owned())
         );
-        let error = settings("3s", "2s").check().unwrap_err();
-        assert!(error.contains("--lease-retry-period (2s)"), "{error}");
+        let error = settings("3s", "1s").check().unwrap_err();
+        assert!(error.contains("--lease-retry-period (1s)"), "{error}");
         assert!(error.contains("--lease-duration (3s)"), "{error}");
+        // Renewals in time, but a leader failing them could still reconcile one retry period
+        // past its deadline: too close to a standby's takeover.
+        assert!(settings("15s", "9s").check().is_err());
+        assert!(settings("15s", "5s").check().is_err());
+        assert_eq!(settings("15s", "4900ms").check(), Ok(()));
+    }
+
+    #[test]
+    fn identities_are_unique_per_process_even_for_one_instance_name() {
+        let first = unique_identity("appconfig-operator");
+        let second = unique_identity("appconfig-operator");
+        assert!(first.starts_with("appconfig-operator_"), "{first}");
+        assert_eq!(first.len(), "appconfig-operator_".len() + 8, "{first}");
+        assert_ne!(first, second);
     }
 }

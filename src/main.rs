@@ -9,7 +9,7 @@ use appconfig_operator::{
     cli::{Cli, Command, CrdArgs, EmulatorArgs, RunArgs},
     controller,
     emulator::{Emulator, EmulatorConfig, Settings},
-    leader::LeaseSettings,
+    leader::{self, LeaseSettings},
     logging,
     metrics::Metrics,
     operator,
@@ -61,16 +61,18 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let metrics = Metrics::default();
-    let aws = AppConfigClients::load(&AwsSettings {
-        region: args.region.clone(),
-        endpoint_url: embedded
-            .as_ref()
-            .map(Emulator::endpoint_url)
-            .or(args.aws_endpoint_url.clone()),
-        emulated: embedded.is_some(),
-    })
-    .await
-    .with_metrics(metrics.clone());
+    let aws = AppConfigClients::load(
+        &AwsSettings {
+            region: args.region.clone(),
+            endpoint_url: embedded
+                .as_ref()
+                .map(Emulator::endpoint_url)
+                .or(args.aws_endpoint_url.clone()),
+            emulated: embedded.is_some(),
+        },
+        metrics.clone(),
+    )
+    .await;
     if aws.default_region().is_none() {
         tracing::warn!(
             "no AWS region configured: set --region or AWS_REGION, or spec.region on every resource"
@@ -86,7 +88,7 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
         let settings = LeaseSettings {
             name: args.lease_name.clone(),
             namespace: lease_namespace(args.lease_namespace.clone())?,
-            identity: instance.clone(),
+            identity: leader::unique_identity(&instance),
             duration: args.lease_duration,
             retry_period: args.lease_retry_period,
         };
@@ -129,18 +131,24 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
 /// The service account's namespace, as Kubernetes mounts it into every pod.
 const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
+/// Reads the service account's namespace from this file instead (undocumented in `--help`:
+/// for tests, which must not depend on whether they run inside a pod).
+const SERVICE_ACCOUNT_NAMESPACE_FILE: &str = "APPCONFIG_OPERATOR_SERVICE_ACCOUNT_NAMESPACE_FILE";
+
 /// `--lease-namespace`, else the pod's namespace.
 fn lease_namespace(flag: Option<String>) -> Result<String, String> {
+    let file = std::env::var(SERVICE_ACCOUNT_NAMESPACE_FILE)
+        .unwrap_or_else(|_| SERVICE_ACCOUNT_NAMESPACE.to_owned());
     flag.or_else(|| std::env::var("POD_NAMESPACE").ok())
         .or_else(|| {
-            std::fs::read_to_string(SERVICE_ACCOUNT_NAMESPACE)
+            std::fs::read_to_string(&file)
                 .ok()
                 .map(|ns| ns.trim().to_owned())
         })
         .filter(|ns| !ns.is_empty())
         .ok_or_else(|| {
             format!(
-                "--leader-elect needs the lease's namespace: set --lease-namespace (or POD_NAMESPACE); outside a pod there is no {SERVICE_ACCOUNT_NAMESPACE} to read it from"
+                "--leader-elect needs the lease's namespace: set --lease-namespace (or POD_NAMESPACE); outside a pod there is no {file} to read it from"
             )
         })
 }

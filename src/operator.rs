@@ -1,17 +1,21 @@
 //! The operator process: the HTTP listener, leader election when it is on, and the controllers,
 //! which reconcile only while this replica leads.
 
-use std::{future::Future, io, pin::Pin, sync::Arc, time::Instant};
+use std::{future::Future, io, pin::Pin, sync::Arc};
 
 use futures::{TryFutureExt, future::try_join_all};
 use kube::Client;
-use tokio::{sync::watch, task::JoinHandle};
+use tokio::{
+    sync::watch,
+    task::JoinHandle,
+    time::{Instant, sleep, sleep_until, timeout, timeout_at},
+};
 use tracing::{info, warn};
 
 use crate::{
     aws::AppConfigClients,
     controller,
-    leader::{Elector, LeaseSettings},
+    leader::{Attempt, Elector, LeaseSettings},
     metrics::{self, Metrics},
     web::{Readiness, Server},
 };
@@ -30,6 +34,8 @@ pub enum Error {
     Controller(#[from] controller::Error),
     #[error("the controllers stopped unexpectedly: {0}")]
     Crashed(#[source] tokio::task::JoinError),
+    #[error("the HTTP listener (--http-addr) stopped unexpectedly: {0}")]
+    WebCrashed(#[source] tokio::task::JoinError),
     #[error("the HTTP listener (--http-addr) failed: {0}")]
     Web(#[source] io::Error),
 }
@@ -45,7 +51,6 @@ struct Parts {
 }
 
 /// Runs until `shutdown` completes: serves `server`, and reconciles (while leading).
-/// `aws` should count its calls in `metrics` ([`AppConfigClients::with_metrics`]).
 pub async fn run(
     client: Client,
     aws: AppConfigClients,
@@ -86,7 +91,7 @@ pub async fn run(
     match web.join().await {
         Ok(Ok(())) => result,
         Ok(Err(e)) => result.and(Err(Error::Web(e))),
-        Err(e) => result.and(Err(Error::Crashed(e))),
+        Err(e) => result.and(Err(Error::WebCrashed(e))),
     }
 }
 
@@ -130,19 +135,24 @@ async fn elect_and_run(parts: &Parts, mut elector: Elector, stop: &Stop) -> Resu
     let settings = elector.settings().clone();
     loop {
         parts.metrics.set_leader(false);
-        if !wait_for_lease(parts, &mut elector, stop).await {
+        let Some(acquired) = wait_for_lease(parts, &mut elector, stop).await else {
             return Ok(());
-        }
+        };
         info!(lease = %settings.name, namespace = %settings.namespace, identity = %settings.identity, "acquired the lease; starting the controllers");
         parts.metrics.set_leader(true);
         let mut controllers = Task::spawn(run_controllers(parts.clone(), stop.clone()));
-        match lead(&mut elector, &mut controllers.0).await {
+        match lead(&mut elector, acquired, &mut controllers.0).await {
             TermEnd::Stopped(result) => {
                 parts.metrics.set_leader(false);
-                match elector.release().await {
-                    Ok(()) => info!(lease = %settings.name, "released the lease"),
-                    Err(e) => {
+                // Bounded: a pod's grace period is short, and an unreachable API server would
+                // otherwise hold the shutdown for the client's read timeout.
+                match timeout(settings.retry_period, elector.release()).await {
+                    Ok(Ok(())) => info!(lease = %settings.name, "released the lease"),
+                    Ok(Err(e)) => {
                         warn!(lease = %settings.name, error = %e, "cannot release the lease; another replica takes over when it expires")
+                    }
+                    Err(_) => {
+                        warn!(lease = %settings.name, timeout = %humantime::format_duration(settings.retry_period), "releasing the lease timed out; another replica takes over when it expires")
                     }
                 }
                 return result;
@@ -150,6 +160,7 @@ async fn elect_and_run(parts: &Parts, mut elector: Elector, stop: &Stop) -> Resu
             TermEnd::Lost => {
                 // Aborting drops every reconcile in flight: not one more AWS call is made.
                 controllers.abort().await;
+                elector.step_down();
                 parts.metrics.set_leader(false);
                 parts.readiness.standby();
                 warn!(lease = %settings.name, namespace = %settings.namespace, "lost the lease; stopped reconciling and waiting to lead again");
@@ -158,58 +169,84 @@ async fn elect_and_run(parts: &Parts, mut elector: Elector, stop: &Stop) -> Resu
     }
 }
 
-/// Tries for the lease every retry period; `false` when the operator stops first.
-async fn wait_for_lease(parts: &Parts, elector: &mut Elector, stop: &Stop) -> bool {
+/// Tries for the lease every retry period; answers when the winning attempt started (the term
+/// is counted from there), or `None` when the operator stops first.
+async fn wait_for_lease(parts: &Parts, elector: &mut Elector, stop: &Stop) -> Option<Instant> {
     let settings = elector.settings().clone();
     let mut told = false;
     loop {
-        match elector.try_acquire_or_renew().await {
-            Ok(true) => return true,
-            Ok(false) => {
+        let started = Instant::now();
+        // Bounded and raced against the stop signal: an unreachable API server must neither
+        // stall the standby's retries nor hold a SIGTERM.
+        let attempt = tokio::select! {
+            () = stop.wait() => return None,
+            attempt = timeout(settings.retry_period, elector.try_acquire_or_renew()) => attempt,
+        };
+        match attempt {
+            Ok(Ok(Attempt::Held)) => return Some(started),
+            Ok(Ok(Attempt::HeldElsewhere)) => {
                 parts.readiness.standby();
                 if !told {
                     info!(lease = %settings.name, namespace = %settings.namespace, "another replica holds the lease; standing by");
                     told = true;
                 }
             }
-            Err(e) => {
+            Ok(Ok(Attempt::Raced)) => {}
+            Ok(Err(e)) => {
+                parts.readiness.lease_unreachable(format!("cannot read or write the lease {}/{}: {e}; check the operator's RBAC for coordination.k8s.io leases and that --lease-namespace exists", settings.namespace, settings.name));
                 warn!(lease = %settings.name, namespace = %settings.namespace, error = %e, "cannot read or write the lease; check the operator's RBAC for coordination.k8s.io leases and that --lease-namespace exists")
+            }
+            Err(_) => {
+                parts.readiness.lease_unreachable(format!("the API server did not answer about the lease {}/{} within {}; check that it is reachable", settings.namespace, settings.name, humantime::format_duration(settings.retry_period)));
+                warn!(lease = %settings.name, namespace = %settings.namespace, timeout = %humantime::format_duration(settings.retry_period), "the API server did not answer about the lease in time; check that it is reachable")
             }
         }
         tokio::select! {
-            () = stop.wait() => return false,
-            () = tokio::time::sleep(settings.retry_period) => {}
+            () = stop.wait() => return None,
+            () = sleep(settings.retry_period) => {}
         }
     }
 }
 
-/// Renews the lease while the controllers run.
-async fn lead(elector: &mut Elector, controllers: &mut JoinHandle<Result<(), Error>>) -> TermEnd {
+/// Renews the lease while the controllers run. The renew deadline is a hard limit, counted
+/// from the start of the last successful attempt (`acquired` at first): a standby sees that
+/// write no sooner, so its lease duration ends after this replica has stopped.
+async fn lead(
+    elector: &mut Elector,
+    acquired: Instant,
+    controllers: &mut JoinHandle<Result<(), Error>>,
+) -> TermEnd {
     let settings = elector.settings().clone();
     let deadline = settings.renew_deadline();
-    let mut renewed = Instant::now();
+    let mut expires = acquired + deadline;
     loop {
+        let next = (Instant::now() + settings.retry_period).min(expires);
         tokio::select! {
             ended = &mut *controllers => {
                 return TermEnd::Stopped(ended.unwrap_or_else(|e| Err(Error::Crashed(e))));
             }
-            () = tokio::time::sleep(settings.retry_period) => {}
+            () = sleep_until(next) => {}
         }
-        // A renewal that hangs must not outlast the deadline.
-        let left = deadline.saturating_sub(renewed.elapsed());
-        match tokio::time::timeout(left, elector.try_acquire_or_renew()).await {
-            Ok(Ok(true)) => renewed = Instant::now(),
-            Ok(Ok(false)) => {
+        let started = Instant::now();
+        if started >= expires {
+            warn!(lease = %settings.name, deadline = %humantime::format_duration(deadline), "could not renew the lease within the renew deadline; stopping the controllers");
+            return TermEnd::Lost;
+        }
+        match timeout_at(expires, elector.try_acquire_or_renew()).await {
+            Ok(Ok(Attempt::Held)) => expires = started + deadline,
+            Ok(Ok(Attempt::HeldElsewhere)) => {
                 warn!(lease = %settings.name, "another replica took the lease");
                 return TermEnd::Lost;
             }
-            Ok(Err(e)) if renewed.elapsed() < deadline => {
+            // Someone wrote the lease in between; the next attempt reads who holds it now.
+            Ok(Ok(Attempt::Raced)) => {
+                info!(lease = %settings.name, "the lease changed while renewing it; retrying until the renew deadline")
+            }
+            Ok(Err(e)) => {
                 warn!(lease = %settings.name, error = %e, "cannot renew the lease; retrying until the renew deadline")
             }
-            Ok(Err(_)) | Err(_) => {
-                warn!(lease = %settings.name, deadline = %humantime::format_duration(deadline), "could not renew the lease within the renew deadline");
-                return TermEnd::Lost;
-            }
+            // The deadline passed during the attempt: the next turn ends the term.
+            Err(_) => {}
         }
     }
 }

@@ -53,8 +53,8 @@ const EMULATOR_REGION: &str = "us-east-1";
 
 impl AppConfigClients {
     /// Loads credentials and region from the standard chain: environment, profiles, IRSA web
-    /// identity, EKS Pod Identity, IMDS.
-    pub async fn load(settings: &AwsSettings) -> Self {
+    /// identity, EKS Pod Identity, IMDS. Every AppConfig call is counted in `metrics`.
+    pub async fn load(settings: &AwsSettings, metrics: Metrics) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             // Retries inside a reconcile stay short; the controller requeues with its own backoff.
             .retry_config(RetryConfig::standard().with_max_attempts(3))
@@ -88,17 +88,7 @@ impl AppConfigClients {
             endpoint_url: settings.endpoint_url.clone(),
             placeholder_credentials,
             by_region: Arc::default(),
-            metrics: Metrics::default(),
-        }
-    }
-
-    /// Counts every AppConfig call in `metrics` (by default, in metrics of their own that no
-    /// one serves).
-    pub fn with_metrics(self, metrics: Metrics) -> Self {
-        Self {
             metrics,
-            by_region: Arc::default(),
-            ..self
         }
     }
 

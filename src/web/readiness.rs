@@ -16,6 +16,8 @@ enum State {
     /// Nothing decided yet: neither leading nor known to be a standby.
     #[default]
     Starting,
+    /// Still without a lease, because the last attempt to read or write it failed (why).
+    LeaseUnreachable(String),
     /// Another replica holds the lease. A standby is ready: it has no cache to fill until it
     /// leads, and a rolling update must not wait for a lease the old replicas hold.
     Standby,
@@ -37,6 +39,10 @@ impl Readiness {
             State::Starting => Answer {
                 ready: false,
                 reason: "starting".to_owned(),
+            },
+            State::LeaseUnreachable(why) => Answer {
+                ready: false,
+                reason: format!("waiting for the lease: {why}"),
             },
             State::Standby => Answer {
                 ready: true,
@@ -65,6 +71,15 @@ impl Readiness {
                     }
                 }
             }
+        }
+    }
+
+    /// A replica not yet leading nor standing by failed to reach its lease: `/readyz` says
+    /// `why` instead of just "starting". A standby stays ready (it had reached the lease).
+    pub fn lease_unreachable(&self, why: String) {
+        let mut state = self.state.lock().expect("never poisoned");
+        if matches!(*state, State::Starting | State::LeaseUnreachable(_)) {
+            *state = State::LeaseUnreachable(why);
         }
     }
 
@@ -129,6 +144,22 @@ mod tests {
         assert!(!answer.ready);
         assert_eq!(answer.reason, "waiting for the watch caches of: second");
         syncs[1].synced();
+        assert!(readiness.answer().ready);
+    }
+
+    #[test]
+    fn a_replica_that_cannot_reach_its_lease_says_why() {
+        let readiness = Readiness::default();
+        readiness.lease_unreachable("403 Forbidden".to_owned());
+        assert_eq!(
+            readiness.answer(),
+            Answer {
+                ready: false,
+                reason: "waiting for the lease: 403 Forbidden".to_owned()
+            }
+        );
+        readiness.standby();
+        readiness.lease_unreachable("timed out".to_owned());
         assert!(readiness.answer().ready);
     }
 

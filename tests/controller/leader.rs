@@ -1,21 +1,42 @@
 //! Leader election: two replicas against one API server, one reconciles; a killed leader is
-//! replaced within the lease duration; a replica that loses the lease stops calling AWS at once;
-//! a stopped leader hands the lease over at once.
+//! replaced after the lease duration; a leader that cannot renew stops before a standby takes
+//! over; a replica that loses the lease stops calling AWS at once; a stopped leader hands the
+//! lease over at once.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
+use appconfig_operator::metrics::Metrics;
 use jiff::Timestamp;
-use k8s_openapi::{api::coordination::v1::Lease, apimachinery::pkg::apis::meta::v1::MicroTime};
-use kube::{Api, api::PostParams};
+use k8s_openapi::{
+    api::coordination::v1::{Lease, LeaseSpec},
+    apimachinery::pkg::apis::meta::v1::MicroTime,
+};
+use kube::{
+    Api,
+    api::{ObjectMeta, PostParams},
+};
 
 use crate::{
     cluster::{Backend, Cluster, PATIENCE},
     http_get::get,
-    operator::{Operator, elected},
+    operator::{LEASE_RETRY_PERIOD, Operator, elected},
     rbac::LEASE,
     scenarios::{ready, served, spec, state},
     world::World,
 };
+
+/// The longest a standby may take to take over a lease nobody renews: it must see the record
+/// unchanged for the lease duration, having first seen it within a retry period, and checks
+/// every retry period; the rest is room for a busy machine.
+fn takeover_bound(lease_duration: Duration) -> Duration {
+    lease_duration + 2 * LEASE_RETRY_PERIOD + Duration::from_secs(5)
+}
 
 async fn wait_until(what: &str, check: impl Fn() -> bool) {
     let reached = tokio::time::timeout(PATIENCE, async {
@@ -27,14 +48,25 @@ async fn wait_until(what: &str, check: impl Fn() -> bool) {
     assert!(reached.is_ok(), "not {what} after {PATIENCE:?}");
 }
 
-async fn holder(cluster: &Cluster) -> Option<String> {
+async fn lease(cluster: &Cluster) -> LeaseSpec {
     let leases: Api<Lease> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
     leases
         .get(LEASE)
         .await
         .expect("the lease exists")
         .spec
-        .and_then(|s| s.holder_identity)
+        .expect("the lease has a spec")
+}
+
+async fn holder(cluster: &Cluster) -> Option<String> {
+    lease(cluster).await.holder_identity
+}
+
+fn leading(metrics: &Metrics) -> bool {
+    metrics
+        .encode()
+        .lines()
+        .any(|line| line == "appconfig_operator_leader 1")
 }
 
 /// Waits until `operator` stands by, as its readiness says.
@@ -93,7 +125,24 @@ async fn one_replica_reconciles_and_another_takes_over_when_it_dies() {
     assert_eq!(world.calls("StartDeployment"), 1);
     assert!(!b.leads());
     assert!(!aws_calls_counted(&b), "{}", b.metrics.encode());
-    assert_eq!(holder(&cluster).await.as_deref(), Some("replica-a"));
+    let first_term = lease(&cluster).await;
+    assert_eq!(first_term.holder_identity.as_deref(), Some("replica-a"));
+    assert_eq!(first_term.lease_transitions, Some(0));
+    assert!(first_term.acquire_time.is_some(), "{first_term:?}");
+    // The leader renews: renewTime moves, acquireTime stays.
+    let renewed = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let now = lease(&cluster).await;
+            if now.renew_time != first_term.renew_time {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the leader renews the lease");
+    assert_eq!(renewed.acquire_time, first_term.acquire_time);
+    assert_eq!(renewed.lease_transitions, Some(0));
 
     // Killed: the lease is not released, so it must expire first.
     let (a_metrics, a_address) = (a.metrics.clone(), a.address);
@@ -108,7 +157,7 @@ async fn one_replica_reconciles_and_another_takes_over_when_it_dies() {
     wait_until("replica-b leading", || b.leads()).await;
     let took = killed.elapsed();
     assert!(
-        took < LEASE_DURATION + Duration::from_secs(3),
+        took < takeover_bound(LEASE_DURATION),
         "replica-b took over {took:?} after the leader died, lease duration {LEASE_DURATION:?}"
     );
     cluster
@@ -124,7 +173,14 @@ async fn one_replica_reconciles_and_another_takes_over_when_it_dies() {
         "{}",
         b.metrics.encode()
     );
-    assert_eq!(holder(&cluster).await.as_deref(), Some("replica-b"));
+    let second_term = lease(&cluster).await;
+    assert_eq!(second_term.holder_identity.as_deref(), Some("replica-b"));
+    assert_eq!(second_term.lease_transitions, Some(1));
+    assert!(
+        second_term.acquire_time.as_ref().map(|t| t.0)
+            > first_term.acquire_time.as_ref().map(|t| t.0),
+        "{second_term:?}"
+    );
     assert_eq!(
         aws_call_samples(&a_metrics),
         a_calls,
@@ -233,4 +289,146 @@ async fn a_stopped_leader_releases_the_lease_and_a_standby_takes_over_at_once() 
         .await;
     assert_eq!(world.calls("StartDeployment"), 1);
     b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_that_cannot_renew_stops_before_a_standby_takes_over() {
+    const LEASE_DURATION: Duration = Duration::from_secs(3);
+    let cluster = Cluster::connect(Backend::Fake).await;
+    let world = World::start().await;
+    let a = Operator::launch(
+        &cluster,
+        &world,
+        elected(&cluster, "replica-a", LEASE_DURATION),
+    )
+    .await;
+    wait_until("replica-a leading", || a.leads()).await;
+    let b = Operator::launch(
+        &cluster,
+        &world,
+        elected(&cluster, "replica-b", LEASE_DURATION),
+    )
+    .await;
+    wait_standby(&b).await;
+
+    // Both leader gauges, sampled until the takeover is over.
+    let both_led = Arc::new(AtomicUsize::new(0));
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = tokio::spawn({
+        let (a_metrics, b_metrics) = (a.metrics.clone(), b.metrics.clone());
+        let (both_led, sampling) = (both_led.clone(), sampling.clone());
+        async move {
+            while sampling.load(Ordering::SeqCst) {
+                if leading(&a_metrics) && leading(&b_metrics) {
+                    both_led.fetch_add(1, Ordering::SeqCst);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    });
+    // Replica A alone loses the API server: its renewals fail, B's reads still succeed.
+    a.link.as_ref().expect("a fake API server").cut();
+    let cut = Instant::now();
+    wait_until("replica-a standing down", || !a.leads()).await;
+    let stood_down = cut.elapsed();
+    wait_until("replica-b leading", || b.leads()).await;
+    let took = cut.elapsed();
+    sampling.store(false, Ordering::SeqCst);
+    sampler.await.unwrap();
+
+    assert_eq!(
+        both_led.load(Ordering::SeqCst),
+        0,
+        "both replicas reported leading at once"
+    );
+    assert!(
+        stood_down < took,
+        "A stood down {stood_down:?} after the cut, B led {took:?}"
+    );
+    assert!(
+        took >= LEASE_DURATION - LEASE_RETRY_PERIOD,
+        "replica-b took over {took:?} after the cut, before the lease could expire"
+    );
+    assert!(took < takeover_bound(LEASE_DURATION), "took {took:?}");
+    let spec = lease(&cluster).await;
+    assert_eq!(spec.holder_identity.as_deref(), Some("replica-b"));
+    assert_eq!(spec.lease_transitions, Some(1));
+    a.link.as_ref().unwrap().restore();
+    wait_standby(&a).await;
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_retaking_its_own_lapsed_lease_starts_a_new_term() {
+    const LEASE_DURATION: Duration = Duration::from_secs(3);
+    let cluster = Cluster::connect(Backend::Fake).await;
+    let world = World::start().await;
+    let a = Operator::launch(
+        &cluster,
+        &world,
+        elected(&cluster, "replica-a", LEASE_DURATION),
+    )
+    .await;
+    wait_until("replica-a leading", || a.leads()).await;
+    let first_term = lease(&cluster).await;
+    let link = a.link.clone().expect("a fake API server");
+    link.cut();
+    wait_until("replica-a standing down", || !a.leads()).await;
+    link.restore();
+    wait_until("replica-a leading again", || a.leads()).await;
+
+    let second_term = lease(&cluster).await;
+    assert_eq!(second_term.holder_identity.as_deref(), Some("replica-a"));
+    assert_eq!(second_term.lease_transitions, Some(1), "{second_term:?}");
+    assert!(
+        second_term.acquire_time.as_ref().map(|t| t.0)
+            > first_term.acquire_time.as_ref().map(|t| t.0),
+        "acquireTime kept from the first term: {second_term:?}"
+    );
+    a.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_left_by_a_dead_holder_is_taken_after_the_lease_duration_not_before() {
+    const LEASE_DURATION: Duration = Duration::from_secs(3);
+    let cluster = Cluster::connect(Backend::Fake).await;
+    let world = World::start().await;
+    let leases: Api<Lease> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    let left = Lease {
+        metadata: ObjectMeta {
+            name: Some(LEASE.to_owned()),
+            ..ObjectMeta::default()
+        },
+        spec: Some(LeaseSpec {
+            holder_identity: Some("appconfig-operator_dead0000".to_owned()),
+            lease_duration_seconds: Some(LEASE_DURATION.as_secs().try_into().unwrap()),
+            acquire_time: Some(MicroTime(Timestamp::now())),
+            renew_time: Some(MicroTime(Timestamp::now())),
+            lease_transitions: Some(4),
+            ..LeaseSpec::default()
+        }),
+    };
+    leases.create(&PostParams::default(), &left).await.unwrap();
+
+    let started = Instant::now();
+    let a = Operator::launch(
+        &cluster,
+        &world,
+        elected(&cluster, "replica-a", LEASE_DURATION),
+    )
+    .await;
+    wait_standby(&a).await;
+    wait_until("replica-a leading", || a.leads()).await;
+    let took = started.elapsed();
+    // Measured on replica A's own clock, from its first sight of the record: never sooner.
+    assert!(
+        took >= LEASE_DURATION,
+        "took the lease {took:?} after starting"
+    );
+    assert!(took < takeover_bound(LEASE_DURATION), "took {took:?}");
+    let spec = lease(&cluster).await;
+    assert_eq!(spec.holder_identity.as_deref(), Some("replica-a"));
+    assert_eq!(spec.lease_transitions, Some(5));
+    a.stop().await;
 }

@@ -13,7 +13,12 @@ use appconfig_operator::{
 };
 use tokio::{sync::oneshot, task::JoinHandle};
 
-use crate::{cluster::Cluster, fake_api_server::Grants, rbac, world::World};
+use crate::{
+    cluster::{Cluster, PATIENCE},
+    fake_api_server::{Grants, Link},
+    rbac,
+    world::World,
+};
 
 pub struct Operator {
     stop: Option<oneshot::Sender<()>>,
@@ -21,8 +26,10 @@ pub struct Operator {
     /// Where /healthz, /readyz and /metrics are served.
     pub address: SocketAddr,
     pub metrics: Metrics,
-    /// What the operator was granted and used, on the fake API server.
+    /// What the operator was granted, used and was refused, on the fake API server.
     pub grants: Option<Grants>,
+    /// The operator's own connection to the fake API server, to cut it off alone.
+    pub link: Option<Link>,
 }
 
 /// Intervals short enough for scenarios to see several polls per second.
@@ -38,6 +45,9 @@ pub fn test_config(cluster: &Cluster) -> Config {
     }
 }
 
+/// How often elected replicas renew the lease or try to take it.
+pub const LEASE_RETRY_PERIOD: Duration = Duration::from_millis(100);
+
 /// Leader election on the chart's lease in the scenario namespace, as `identity`, with a lease
 /// short enough for failovers to take seconds.
 pub fn elected(cluster: &Cluster, identity: &str, lease_duration: Duration) -> operator::Config {
@@ -51,7 +61,7 @@ pub fn elected(cluster: &Cluster, identity: &str, lease_duration: Duration) -> o
             namespace: cluster.namespace.clone(),
             identity: identity.to_owned(),
             duration: lease_duration,
-            retry_period: Duration::from_millis(100),
+            retry_period: LEASE_RETRY_PERIOD,
         }),
     }
 }
@@ -86,12 +96,13 @@ impl Operator {
             .fake
             .as_ref()
             .map(|_| rbac::operator_grants(&cluster.namespace, watched));
-        let client = match (&cluster.fake, &grants) {
-            (Some(fake), Some(grants)) => fake.client_with(grants.clone()),
+        let link = cluster.fake.as_ref().map(|_| Link::default());
+        let client = match (&cluster.fake, &link) {
+            (Some(fake), Some(link)) => fake.client_over(grants.clone(), link.clone()),
             _ => cluster.client.clone(),
         };
         let metrics = Metrics::default();
-        let aws = world.operator_clients().await.with_metrics(metrics.clone());
+        let aws = world.operator_clients(metrics.clone()).await;
         let server = Server::bind(([127, 0, 0, 1], 0).into())
             .await
             .expect("a free port");
@@ -117,6 +128,7 @@ impl Operator {
             address,
             metrics,
             grants,
+            link,
         }
     }
 
@@ -129,10 +141,26 @@ impl Operator {
     }
 
     /// Kills the operator mid-flight, as a crash or an OOM kill would: nothing is finished,
-    /// not even a lease released.
+    /// not even a lease released. Returns once it is gone: its port refuses connections and,
+    /// on the fake API server, its tasks have let go of their client (they cannot call
+    /// anything any more).
     pub async fn kill(self) {
         self.task.abort();
         let _ = self.task.await;
+        // The operator's tasks are aborted as their handles drop, which does not wait for them.
+        let gone = tokio::time::timeout(PATIENCE, async {
+            while tokio::net::TcpStream::connect(self.address).await.is_ok()
+                || self.grants.as_ref().is_some_and(|g| g.handles() > 1)
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert!(
+            gone.is_ok(),
+            "the killed operator's tasks still run after {PATIENCE:?}"
+        );
+        assert_nothing_refused(self.grants.as_ref());
     }
 
     /// Stops the operator as SIGTERM does: reconciles in flight finish first.
@@ -144,5 +172,16 @@ impl Operator {
             .await
             .expect("the operator stops within 10 s")
             .expect("the operator task ends cleanly");
+        assert_nothing_refused(self.grants.as_ref());
     }
+}
+
+/// Fails the scenario on any call the chart's rules do not grant, even one the operator only
+/// logged (a best-effort Event, say).
+pub fn assert_nothing_refused(grants: Option<&Grants>) {
+    let refused = grants.map(Grants::refused).unwrap_or_default();
+    assert!(
+        refused.is_empty(),
+        "the operator called what the chart's rules do not grant: {refused:?}"
+    );
 }

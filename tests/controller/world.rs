@@ -6,6 +6,7 @@ use std::{ops::Deref, time::Duration};
 use appconfig_operator::{
     aws::{AppConfigClients, AwsSettings},
     emulator::{AlarmState, Emulator, EmulatorConfig},
+    metrics::Metrics,
 };
 use aws_sdk_appconfig::{
     Client,
@@ -45,12 +46,16 @@ impl World {
         Self { emulator, user }
     }
 
-    pub async fn operator_clients(&self) -> AppConfigClients {
-        AppConfigClients::load(&AwsSettings {
-            region: None,
-            endpoint_url: Some(self.emulator.endpoint_url()),
-            emulated: true,
-        })
+    /// The operator's AppConfig clients, counting their calls in `metrics`.
+    pub async fn operator_clients(&self, metrics: Metrics) -> AppConfigClients {
+        AppConfigClients::load(
+            &AwsSettings {
+                region: None,
+                endpoint_url: Some(self.emulator.endpoint_url()),
+                emulated: true,
+            },
+            metrics,
+        )
         .await
     }
 

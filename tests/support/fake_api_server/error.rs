@@ -28,7 +28,12 @@ impl ApiError {
     }
 
     fn about(self, resource: &ResourceType, name: &str) -> Self {
-        self.with_details(json!({"name": name, "group": resource.group(), "kind": resource.plural}))
+        let mut details = json!({"name": name, "kind": resource.plural});
+        // The API server leaves the core group's empty name out.
+        if !resource.group().is_empty() {
+            details["group"] = json!(resource.group());
+        }
+        self.with_details(details)
     }
 
     pub fn not_found(resource: &ResourceType, name: &str) -> Self {

@@ -34,7 +34,12 @@ async fn respond(
 ) -> Result<Response<Body>, ApiError> {
     let (parts, body) = request.into_parts();
     let query = Query::parse(parts.uri.query());
-    let route = Route::parse(parts.uri.path()).ok_or_else(ApiError::no_such_path)?;
+    let Some(route) = Route::parse(parts.uri.path()) else {
+        return Err(match grants {
+            Some(grants) => grants.refuse_path(&parts.method, parts.uri.path()),
+            None => ApiError::no_such_path(),
+        });
+    };
     let verb = route.verb(&parts.method, &query).ok_or_else(|| {
         ApiError::new(
             405,
@@ -44,7 +49,7 @@ async fn respond(
     })?;
     // The API server authorizes before it looks at the request any further.
     if let Some(grants) = grants {
-        grants.authorize(verb, &route)?;
+        grants.authorize(verb, &route, &query)?;
     }
     if let Some(injected) = shared.injected_failure(verb, &route) {
         return Err(injected);
@@ -150,6 +155,17 @@ fn header_value(headers: &http::HeaderMap, name: header::HeaderName) -> &str {
 fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("the request body is not JSON: {e}")))
+}
+
+/// What a client whose link to the server is cut gets: the API server's answer when it cannot
+/// serve at all.
+pub(super) fn unavailable() -> Response<Body> {
+    let error = ApiError::new(
+        503,
+        "ServiceUnavailable",
+        "the server is currently unable to handle the request",
+    );
+    json_response(error.code, &error.to_json())
 }
 
 fn json_response(code: u16, value: &Value) -> Response<Body> {

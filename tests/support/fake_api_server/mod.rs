@@ -26,7 +26,10 @@ mod write;
 
 use std::{
     convert::Infallible,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use serde_json::Value;
@@ -36,6 +39,28 @@ use self::{
     route::{Route, Verb},
     store::{ObjectKey, Store},
 };
+
+/// One client's connection to the server, which a test can cut and restore; clones share it.
+#[derive(Clone, Debug, Default)]
+pub struct Link {
+    cut: Arc<AtomicBool>,
+}
+
+// Each test crate uses the part of the handle it needs.
+#[allow(dead_code)]
+impl Link {
+    pub fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+    }
+
+    pub fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+
+    fn is_cut(&self) -> bool {
+        self.cut.load(Ordering::SeqCst)
+    }
+}
 
 /// The fake server; clones share its state.
 #[derive(Clone, Default)]
@@ -104,12 +129,28 @@ impl FakeApiServer {
         self.client_for(Some(grants))
     }
 
+    /// A client as `client_with` makes, whose every request fails with 503 while `link` is
+    /// cut: one replica losing the API server while the others keep it.
+    pub fn client_over(&self, grants: Option<Grants>, link: Link) -> kube::Client {
+        self.client_through(grants, Some(link))
+    }
+
     fn client_for(&self, grants: Option<Grants>) -> kube::Client {
+        self.client_through(grants, None)
+    }
+
+    fn client_through(&self, grants: Option<Grants>, link: Option<Link>) -> kube::Client {
         let shared = self.shared.clone();
         let service = tower::service_fn(move |request| {
             let shared = shared.clone();
             let grants = grants.clone();
-            async move { Ok::<_, Infallible>(http::serve(&shared, grants.as_ref(), request).await) }
+            let cut = link.as_ref().is_some_and(Link::is_cut);
+            async move {
+                if cut {
+                    return Ok::<_, Infallible>(http::unavailable());
+                }
+                Ok(http::serve(&shared, grants.as_ref(), request).await)
+            }
         });
         kube::Client::new(service, "default")
     }

@@ -1,7 +1,9 @@
 //! RBAC authorization as the API server does it: a request is allowed when a rule of a
 //! ClusterRole, or of a Role in the request's namespace, grants its verb on its resource
 //! (subresources named `<plural>/<subresource>`) in its API group, and names it when the rule
-//! lists resourceNames. Anything else is 403 Forbidden, worded as the API server words it.
+//! lists resourceNames (a list or watch is named by a `metadata.name=` field selector, as the
+//! API server names it). Anything else is 403 Forbidden, worded as the API server words it,
+//! and recorded: a test fails on a refusal the code under test only logged.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,10 +12,10 @@ use serde_json::json;
 
 use super::{
     error::ApiError,
-    route::{Route, Verb},
+    route::{Query, Route, Verb},
 };
 
-/// What one subject is granted; clones share the record of what it used.
+/// What one subject is granted; clones share the record of what it used and was refused.
 #[derive(Clone, Debug)]
 pub struct Grants {
     user: String,
@@ -22,15 +24,16 @@ pub struct Grants {
     /// Roles, by the namespace they live (and grant) in.
     namespaced: Vec<(String, Vec<PolicyRule>)>,
     used: Arc<Mutex<Vec<Access>>>,
+    refused: Arc<Mutex<Vec<Access>>>,
 }
 
-/// One allowed request, as RBAC sees it.
+/// One request, as RBAC sees it.
 // Each test crate reads the fields it needs.
 #[allow(dead_code)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Access {
     pub group: String,
-    /// `<plural>` or `<plural>/<subresource>`.
+    /// `<plural>` or `<plural>/<subresource>`; for a URL that names no resource, its path.
     pub resource: String,
     pub verb: String,
     pub namespace: Option<String>,
@@ -47,6 +50,7 @@ impl Grants {
             cluster: Vec::new(),
             namespaced: Vec::new(),
             used: Arc::default(),
+            refused: Arc::default(),
         }
     }
 
@@ -67,8 +71,47 @@ impl Grants {
         self.used.lock().expect("grants lock").clone()
     }
 
-    /// Allows the request, recording it, or refuses it with the API server's 403.
-    pub(super) fn authorize(&self, verb: Verb, route: &Route) -> Result<(), ApiError> {
+    /// Every request refused so far, in order.
+    pub fn refused(&self) -> Vec<Access> {
+        self.refused.lock().expect("grants lock").clone()
+    }
+
+    /// How many handles share this record, clients included: 1 once every client made from
+    /// it is gone.
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.used)
+    }
+
+    /// A URL that names no resource: the API server authorizes it as a non-resource URL, which
+    /// no rule the tests grant covers, so it is refused before anything else is said about it.
+    pub(super) fn refuse_path(&self, method: &http::Method, path: &str) -> ApiError {
+        let verb = method.as_str().to_ascii_lowercase();
+        let message = format!(
+            "forbidden: User \"{}\" cannot {verb} path \"{path}\"",
+            self.user
+        );
+        self.refused.lock().expect("grants lock").push(Access {
+            group: String::new(),
+            resource: path.to_owned(),
+            verb,
+            namespace: None,
+            name: None,
+        });
+        ApiError::new(403, "Forbidden", message).with_details(json!({}))
+    }
+
+    /// Allows the request, recording it, or refuses it with the API server's 403, recording
+    /// that too.
+    pub(super) fn authorize(
+        &self,
+        verb: Verb,
+        route: &Route,
+        query: &Query,
+    ) -> Result<(), ApiError> {
+        let named_by_selector = match verb {
+            Verb::List | Verb::Watch => query.get("fieldSelector").and_then(exact_name),
+            _ => None,
+        };
         let access = Access {
             group: route.resource.group().to_string(),
             resource: match &route.subresource {
@@ -77,7 +120,7 @@ impl Grants {
             },
             verb: verb.as_str().to_string(),
             namespace: route.namespace.clone(),
-            name: route.name.clone(),
+            name: route.name.clone().or(named_by_selector),
         };
         let in_namespace = self
             .namespaced
@@ -93,7 +136,9 @@ impl Grants {
             self.used.lock().expect("grants lock").push(access);
             Ok(())
         } else {
-            Err(self.forbidden(&access, route))
+            let refusal = self.forbidden(&access, route);
+            self.refused.lock().expect("grants lock").push(access);
+            Err(refusal)
         }
     }
 
@@ -110,7 +155,11 @@ impl Grants {
             "{subject} is forbidden: User \"{}\" cannot {} resource \"{}\" in API group \"{}\" {scope}",
             self.user, access.verb, access.resource, access.group
         );
-        let mut details = json!({"group": access.group, "kind": route.resource.plural});
+        let mut details = json!({"kind": route.resource.plural});
+        // The API server leaves the core group's empty name out.
+        if !access.group.is_empty() {
+            details["group"] = json!(access.group);
+        }
         if let Some(name) = &access.name {
             details["name"] = json!(name);
         }
@@ -140,4 +189,16 @@ fn grants(rule: &PolicyRule, access: &Access) -> bool {
                 .name
                 .as_ref()
                 .is_some_and(|name| names.contains(name)))
+}
+
+/// The name a field selector requires exactly (`metadata.name=x`, `metadata.name==x`), which the
+/// API server authorizes a list or watch as, so that `resourceNames` rules can allow it.
+fn exact_name(selector: &str) -> Option<String> {
+    selector.split(',').find_map(|requirement| {
+        let value = requirement.trim().strip_prefix("metadata.name")?;
+        let value = value
+            .strip_prefix("==")
+            .or_else(|| value.strip_prefix('='))?;
+        Some(value.to_owned())
+    })
 }
