@@ -134,17 +134,21 @@ pub struct RunArgs {
     )]
     pub lease_namespace: Option<String>,
 
-    /// How long a leader that stopped renewing keeps the lease before a standby takes over.
+    /// How long a leader that stopped renewing keeps the lease before a standby takes over
+    /// (after up to about two more retry periods). At least 1s.
     #[arg(long, value_name = "DURATION", default_value = "15s", env = "APPCONFIG_OPERATOR_LEASE_DURATION", value_parser = duration)]
     pub lease_duration: Duration,
 
-    /// How often the leader renews the lease and a standby tries to take it. A leader that
-    /// cannot renew for two thirds of --lease-duration stops reconciling.
+    /// How often the leader renews the lease and a standby tries to take it; also how long one
+    /// lease request may take. A leader that cannot renew for two thirds of --lease-duration
+    /// stops reconciling. Must be shorter than a third of --lease-duration.
     #[arg(long, value_name = "DURATION", default_value = "2s", env = "APPCONFIG_OPERATOR_LEASE_RETRY_PERIOD", value_parser = duration)]
     pub lease_retry_period: Duration,
 
-    /// Name of this operator instance in Kubernetes Events and the holder identity in the
-    /// leader election Lease. Default: the POD_NAME variable, else the host name.
+    /// Name of this operator instance in Kubernetes Events. Its holder identity in the leader
+    /// election Lease is this name, "_" and a random suffix drawn by every process, so that
+    /// identities stay unique even when replicas share a name. Default: the POD_NAME variable,
+    /// else HOSTNAME, else "appconfig-operator".
     #[arg(long, value_name = "NAME", env = "APPCONFIG_OPERATOR_INSTANCE")]
     pub instance: Option<String>,
 

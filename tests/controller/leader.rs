@@ -432,3 +432,39 @@ async fn a_lease_left_by_a_dead_holder_is_taken_after_the_lease_duration_not_bef
     assert_eq!(spec.lease_transitions, Some(5));
     a.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_stops_promptly_when_the_api_server_does_not_answer() {
+    // Far longer than the test waits: the term cannot end on its own meanwhile.
+    const LEASE_DURATION: Duration = Duration::from_secs(300);
+    let cluster = Cluster::connect(Backend::Fake).await;
+    let world = World::start().await;
+    let a = Operator::launch(
+        &cluster,
+        &world,
+        elected(&cluster, "replica-a", LEASE_DURATION),
+    )
+    .await;
+    wait_until("replica-a leading", || a.leads()).await;
+    let b = Operator::launch(
+        &cluster,
+        &world,
+        elected(&cluster, "replica-b", LEASE_DURATION),
+    )
+    .await;
+    wait_standby(&b).await;
+    // A standby's attempt on the lease gets no answer: the stop must not wait for one.
+    let b_link = b.link.clone().expect("a fake API server");
+    b_link.stall();
+    wait_until("replica-b's next attempt hanging", || {
+        b_link.stalled_requests() > 0
+    })
+    .await;
+    b.stop().await;
+    a.link.as_ref().expect("a fake API server").stall();
+    // Releasing the lease gets no answer: the stop must not wait for one
+    // (`stop` fails past its own bound, far below a client's read timeout).
+    a.stop().await;
+    // Unreleased, the lease still names the stopped replica until it expires.
+    assert_eq!(holder(&cluster).await.as_deref(), Some("replica-a"));
+}

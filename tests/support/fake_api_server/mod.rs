@@ -28,7 +28,7 @@ use std::{
     convert::Infallible,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicU8, AtomicUsize, Ordering},
     },
 };
 
@@ -40,25 +40,42 @@ use self::{
     store::{ObjectKey, Store},
 };
 
-/// One client's connection to the server, which a test can cut and restore; clones share it.
+/// One client's connection to the server, which a test can cut, stall and restore; clones
+/// share it.
 #[derive(Clone, Debug, Default)]
 pub struct Link {
-    cut: Arc<AtomicBool>,
+    state: Arc<AtomicU8>,
+    stalled: Arc<AtomicUsize>,
 }
+
+const LINK_UP: u8 = 0;
+const LINK_CUT: u8 = 1;
+const LINK_STALLED: u8 = 2;
 
 // Each test crate uses the part of the handle it needs.
 #[allow(dead_code)]
 impl Link {
+    /// Every request fails at once with 503.
     pub fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
+        self.state.store(LINK_CUT, Ordering::SeqCst);
+    }
+
+    /// Every request hangs, unanswered: an API server behind a dropped route.
+    pub fn stall(&self) {
+        self.state.store(LINK_STALLED, Ordering::SeqCst);
     }
 
     pub fn restore(&self) {
-        self.cut.store(false, Ordering::SeqCst);
+        self.state.store(LINK_UP, Ordering::SeqCst);
     }
 
-    fn is_cut(&self) -> bool {
-        self.cut.load(Ordering::SeqCst)
+    /// Requests left hanging so far.
+    pub fn stalled_requests(&self) -> usize {
+        self.stalled.load(Ordering::SeqCst)
+    }
+
+    fn state(&self) -> u8 {
+        self.state.load(Ordering::SeqCst)
     }
 }
 
@@ -129,8 +146,8 @@ impl FakeApiServer {
         self.client_for(Some(grants))
     }
 
-    /// A client as `client_with` makes, whose every request fails with 503 while `link` is
-    /// cut: one replica losing the API server while the others keep it.
+    /// A client as `client_with` makes, whose requests fail or hang while `link` is cut or
+    /// stalled: one replica losing the API server while the others keep it.
     pub fn client_over(&self, grants: Option<Grants>, link: Link) -> kube::Client {
         self.client_through(grants, Some(link))
     }
@@ -144,12 +161,18 @@ impl FakeApiServer {
         let service = tower::service_fn(move |request| {
             let shared = shared.clone();
             let grants = grants.clone();
-            let cut = link.as_ref().is_some_and(Link::is_cut);
+            let state = link.as_ref().map_or(LINK_UP, Link::state);
+            if state == LINK_STALLED
+                && let Some(link) = &link
+            {
+                link.stalled.fetch_add(1, Ordering::SeqCst);
+            }
             async move {
-                if cut {
-                    return Ok::<_, Infallible>(http::unavailable());
+                match state {
+                    LINK_CUT => Ok::<_, Infallible>(http::unavailable()),
+                    LINK_STALLED => std::future::pending().await,
+                    _ => Ok(http::serve(&shared, grants.as_ref(), request).await),
                 }
-                Ok(http::serve(&shared, grants.as_ref(), request).await)
             }
         });
         kube::Client::new(service, "default")
