@@ -9,9 +9,10 @@ use appconfig_operator::{
     cli::{Cli, Command, CrdArgs, EmulatorArgs, RunArgs},
     controller,
     emulator::{Emulator, EmulatorConfig, Settings},
-    logging,
+    logging, sync,
 };
 use clap::Parser;
+use futures::FutureExt;
 
 fn main() -> ExitCode {
     match Cli::parse().command {
@@ -69,6 +70,18 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
     let client = kube::Client::try_default().await.map_err(|e| {
         format!("cannot reach Kubernetes (in-cluster service account or KUBECONFIG): {e}")
     })?;
+    let instance = args
+        .instance
+        .or_else(|| std::env::var("POD_NAME").ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "appconfig-operator".to_owned());
+    let sync_config = sync::Config {
+        namespace: args.namespace.clone(),
+        label_selector: args.label_selector.clone(),
+        concurrency: args.concurrency,
+        instance: instance.clone(),
+        ..sync::Config::default()
+    };
     let config = controller::Config {
         namespace: args.namespace,
         label_selector: args.label_selector,
@@ -76,15 +89,22 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
         resync_interval: args.resync_interval,
         event_log_limit: usize::from(args.event_log_limit),
         concurrency: args.concurrency,
-        instance: args
-            .instance
-            .or_else(|| std::env::var("POD_NAME").ok())
-            .or_else(|| std::env::var("HOSTNAME").ok())
-            .unwrap_or_else(|| "appconfig-operator".to_owned()),
+        instance,
     };
-    controller::run(client, aws, config, shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    // Both controllers stop on the same signal, each finishing its reconciles in flight.
+    let shutdown = shutdown_signal().boxed().shared();
+    tokio::try_join!(
+        async {
+            controller::run(client.clone(), aws.clone(), config, shutdown.clone())
+                .await
+                .map_err(|e| e.to_string())
+        },
+        async {
+            sync::run(client.clone(), aws.clone(), sync_config, shutdown.clone())
+                .await
+                .map_err(|e| e.to_string())
+        },
+    )?;
     if let Some(emulator) = embedded {
         emulator
             .shutdown()

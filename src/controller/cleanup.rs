@@ -6,18 +6,14 @@ use std::sync::Arc;
 use kube::{Api, ResourceExt, runtime::controller::Action};
 use tracing::{info, warn};
 
-use super::{
-    Context, Error,
-    events::{Notice, Severity},
-    finalizer,
-    reconcile::object_key,
-};
+use super::{Context, Error, finalizer, reconcile::object_key};
 use crate::{
     api::v1alpha1::{AppConfigDeployment, DeletionPolicy},
     aws::{
         error::{AwsError, ErrorKind},
         model::DeploymentState,
     },
+    shared::events::{Notice, Severity},
 };
 
 pub async fn cleanup(

@@ -5,11 +5,12 @@
 //! - `reconcile`: the I/O around it (observe, act, status, Events); `cleanup`: deletion;
 //! - `resolve`, `environments`: cached name→ID resolution and shared deployment listings;
 //! - `schedule`, `backoff`: when each resource is due again;
-//! - `status`, `conditions`, `summary`: what the status says; `events`: Kubernetes Events.
+//! - `status`, `summary`: what the status says; `events`: the Events of AppConfig's event log.
+//!
+//! Conditions, status writes, Event publishing and backoff are shared with the AppConfigSync
+//! controller ([`crate::shared`]).
 
-mod backoff;
 mod cleanup;
-pub mod conditions;
 mod converge;
 pub mod decide;
 mod environments;
@@ -19,7 +20,6 @@ mod reconcile;
 mod resolve;
 mod schedule;
 mod status;
-mod status_writer;
 mod summary;
 
 use std::{future::Future, sync::Arc, time::Duration};
@@ -36,9 +36,13 @@ use kube::{
 };
 use tracing::{debug, info, warn};
 
-use crate::{api::v1alpha1::AppConfigDeployment, aws::AppConfigClients};
+use crate::{
+    api::v1alpha1::AppConfigDeployment,
+    aws::AppConfigClients,
+    shared::{backoff, events::Notice, events::Publisher},
+};
 
-pub use status_writer::FIELD_MANAGER;
+pub use crate::shared::status_writer::FIELD_MANAGER;
 
 /// How the controller runs.
 #[derive(Debug, Clone)]
@@ -92,7 +96,7 @@ pub struct Context {
     aws: AppConfigClients,
     resolver: resolve::Resolver,
     environments: environments::Environments,
-    publisher: events::Publisher,
+    publisher: Publisher,
     backoff: backoff::Backoff,
     schedule: schedule::Schedule,
 }
@@ -116,7 +120,7 @@ pub async fn run(
         watch = watch.labels(selector);
     }
     let ctx = Arc::new(Context {
-        publisher: events::Publisher::new(client.clone(), config.instance.clone()),
+        publisher: Publisher::new(client.clone(), config.instance.clone()),
         backoff: backoff::Backoff::new(config.resync_interval.min(Duration::from_secs(300))),
         schedule: schedule::Schedule::default(),
         client,
@@ -152,7 +156,7 @@ pub async fn run(
 
 impl Context {
     /// Publishes `notice` about `resource`; a refusal is logged, not retried.
-    async fn publish(&self, resource: &AppConfigDeployment, notice: &events::Notice) {
+    async fn publish(&self, resource: &AppConfigDeployment, notice: &Notice) {
         if let Err(e) = self.publisher.publish(resource, notice).await {
             tracing::warn!(resource = %reconcile::object_key(resource), reason = %notice.reason, error = %e, "cannot publish a Kubernetes Event; check the operator's RBAC for events.k8s.io events");
         }

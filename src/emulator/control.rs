@@ -92,6 +92,12 @@ impl Control {
         guard.set_alarm(alarm_arn, state, now);
     }
 
+    /// Ends every AppConfig Data session: the tokens clients hold are refused from now on.
+    pub fn end_sessions(&self) {
+        let (mut state, _) = self.shared.lock_state();
+        state.end_sessions();
+    }
+
     pub fn inject_fault(&self, fault: Fault) -> Result<(), String> {
         lock(&self.shared.faults).add(fault)
     }

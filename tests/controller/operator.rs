@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
-use appconfig_operator::controller::{self, Config};
+use appconfig_operator::{
+    controller::{self, Config},
+    sync,
+};
+use futures::FutureExt;
 use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{cluster::Cluster, world::World};
@@ -34,13 +38,25 @@ impl Operator {
         let (stop, stopped) = oneshot::channel::<()>();
         let client = cluster.client.clone();
         let aws = world.operator_clients().await;
+        let sync_config = sync::Config {
+            namespace: config.namespace.clone(),
+            label_selector: config.label_selector.clone(),
+            concurrency: config.concurrency,
+            instance: config.instance.clone(),
+            second: world.second,
+        };
+        // Both controllers, as `run` starts them, stopping on the same signal.
         let task = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
-            };
-            controller::run(client, aws, config, shutdown)
-                .await
-                .expect("the controller runs");
+            }
+            .shared();
+            let (deployments, syncs) = tokio::join!(
+                controller::run(client.clone(), aws.clone(), config, shutdown.clone()),
+                sync::run(client, aws, sync_config, shutdown),
+            );
+            deployments.expect("the AppConfigDeployment controller runs");
+            syncs.expect("the AppConfigSync controller runs");
         });
         Self {
             stop: Some(stop),

@@ -168,6 +168,20 @@ async fn tokens_are_single_use_and_must_be_genuine() {
 }
 
 #[tokio::test]
+async fn ending_the_sessions_over_http_invalidates_every_token() {
+    let (h, f) = serving_v1().await;
+    let token = session(&h, &f).await;
+    let (status, _) = h.admin("DELETE", "sessions", None).await;
+    assert_eq!(status, 204);
+    let refused = poll(&h, &token).await.unwrap_err();
+    assert_bad_request(&refused);
+    assert_eq!(refused.meta().message(), Some("Token not valid"));
+    // A new session works as before.
+    let fresh = session(&h, &f).await;
+    assert_eq!(content(&poll(&h, &fresh).await.unwrap()), V1.as_bytes());
+}
+
+#[tokio::test]
 async fn tokens_expire_after_24_hours() {
     let (h, f) = serving_v1().await;
     let (early, late) = (session(&h, &f).await, session(&h, &f).await);

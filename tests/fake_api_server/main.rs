@@ -4,6 +4,8 @@
 #[path = "../support/fake_api_server/mod.rs"]
 mod fake_api_server;
 
+mod dependents;
+
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use appconfig_operator::api::v1alpha1::{

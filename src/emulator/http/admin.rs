@@ -1,4 +1,5 @@
-//! The emulator-only endpoints under `/_emulator/`: clock, alarms, faults, call counts, reset.
+//! The emulator-only endpoints under `/_emulator/`: clock, alarms, faults, call counts, sessions,
+//! reset.
 
 use std::{sync::Arc, time::Duration};
 
@@ -7,7 +8,7 @@ use axum::{
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{delete, get, post},
 };
 use bytes::Bytes;
 use serde::{Deserialize, de::DeserializeOwned};
@@ -27,6 +28,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/alarms", post(set_alarm))
         .route("/faults", post(add_fault).delete(clear_faults))
         .route("/calls", get(calls))
+        .route("/sessions", delete(end_sessions))
 }
 
 /// A refused admin request: 400 with `{"message": ...}`.
@@ -44,6 +46,11 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Refused> {
 
 async fn reset(State(shared): State<Arc<Shared>>) -> StatusCode {
     Control::from(shared).reset();
+    StatusCode::NO_CONTENT
+}
+
+async fn end_sessions(State(shared): State<Arc<Shared>>) -> StatusCode {
+    Control::from(shared).end_sessions();
     StatusCode::NO_CONTENT
 }
 

@@ -131,6 +131,12 @@ impl State {
         Ok(json!({"InitialConfigurationToken": token}))
     }
 
+    /// Forgets every configuration session, as if the service had lost them: every token
+    /// issued so far is refused as not valid.
+    pub fn end_sessions(&mut self) {
+        self.sessions.clear();
+    }
+
     /// A refused call leaves the token usable (UNCONFIRMED; the safer choice for clients).
     pub fn get_latest_configuration(
         &mut self,
