@@ -98,6 +98,13 @@ impl Control {
         state.end_sessions();
     }
 
+    /// Makes AppConfig Data answer NextPollIntervalInSeconds of at least `seconds` (`None`:
+    /// back to the session's minimum). Only the session's minimum is enforced.
+    pub fn set_next_poll_interval(&self, seconds: Option<u32>) {
+        let (mut state, _) = self.shared.lock_state();
+        state.set_next_poll_interval(seconds);
+    }
+
     pub fn inject_fault(&self, fault: Fault) -> Result<(), String> {
         lock(&self.shared.faults).add(fault)
     }

@@ -101,6 +101,13 @@ impl World {
         self.emulator.control().end_sessions();
     }
 
+    /// Has AppConfig Data answer NextPollIntervalInSeconds of at least `seconds`.
+    pub fn next_poll_interval(&self, seconds: u32) {
+        self.emulator
+            .control()
+            .set_next_poll_interval(Some(seconds));
+    }
+
     /// Fails a share `ratio` of the calls of `operation` with `status` and `code` until the
     /// faults are cleared.
     pub fn fail(&self, operation: &str, status: u16, code: &str, ratio: f64) {

@@ -1,5 +1,5 @@
 //! The emulator-only endpoints under `/_emulator/`: clock, alarms, faults, call counts, sessions,
-//! reset.
+//! the data plane's poll interval, reset.
 
 use std::{sync::Arc, time::Duration};
 
@@ -29,6 +29,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/faults", post(add_fault).delete(clear_faults))
         .route("/calls", get(calls))
         .route("/sessions", delete(end_sessions))
+        .route("/next-poll-interval", post(set_next_poll_interval))
 }
 
 /// A refused admin request: 400 with `{"message": ...}`.
@@ -52,6 +53,21 @@ async fn reset(State(shared): State<Arc<Shared>>) -> StatusCode {
 async fn end_sessions(State(shared): State<Arc<Shared>>) -> StatusCode {
     Control::from(shared).end_sessions();
     StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NextPollInterval {
+    seconds: Option<u32>,
+}
+
+async fn set_next_poll_interval(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<StatusCode, Refused> {
+    let NextPollInterval { seconds } = parse(&body)?;
+    Control::from(shared).set_next_poll_interval(seconds);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn clock(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
