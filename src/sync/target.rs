@@ -248,3 +248,109 @@ impl Targets {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::sync::content::sha256_hex;
+
+    fn sync(target: Value) -> AppConfigSync {
+        serde_json::from_value(json!({
+            "apiVersion": "appconfig.operators.dev/v1alpha1",
+            "kind": "AppConfigSync",
+            "metadata": {"name": "flags", "namespace": "shop", "uid": "sync-uid"},
+            "spec": {"application": "a", "environment": "e", "configurationProfile": "p", "target": target},
+        }))
+        .unwrap()
+    }
+
+    fn live(metadata: Value, data: Value) -> DynamicObject {
+        let mut object = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata});
+        object["data"] = data;
+        serde_json::from_value(object).unwrap()
+    }
+
+    #[test]
+    fn argo_cd_and_operator_keys_are_never_copied() {
+        let desired = Desired::of(&sync(json!({
+            "labels": {"team": "x", "app.kubernetes.io/instance": "shop"},
+            "annotations": {"note": "y", "argocd.argoproj.io/sync-wave": "1", "appconfig.operators.dev/sha256": "forged"},
+        })));
+        assert_eq!(desired.name, "flags", "the sync's name by default");
+        assert_eq!(desired.kind, TargetKind::ConfigMap);
+        assert_eq!(Vec::from_iter(desired.labels.keys()), ["team"]);
+        assert_eq!(Vec::from_iter(desired.annotations.keys()), ["note"]);
+        assert_eq!(desired.key(Some("application/json")), "config.json");
+        let keyed = Desired::of(&sync(json!({"key": "flags.json", "name": "other"})));
+        assert_eq!(
+            (keyed.name.as_str(), keyed.key(None)),
+            ("other", "flags.json".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_target_holds_the_configuration_only_with_content_annotations_and_metadata() {
+        let desired = Desired::of(&sync(json!({"labels": {"team": "x"}})));
+        let sha = sha256_hex(b"{}");
+        let metadata = |labels: Value, sha: &str| json!({"name": "flags", "labels": labels, "annotations": {SHA256_ANNOTATION: sha, VERSION_LABEL_ANNOTATION: "v1"}});
+        let good = live(
+            metadata(json!({"team": "x"}), &sha),
+            json!({"config.json": "{}"}),
+        );
+        assert!(desired.held_by(&good, "config.json", &sha, "v1"));
+        assert!(
+            !desired.held_by(&good, "config.json", &sha, "v2"),
+            "another label"
+        );
+        assert!(
+            !desired.held_by(&good, "config.yaml", &sha, "v1"),
+            "another key"
+        );
+        let edited = live(
+            metadata(json!({"team": "x"}), &sha),
+            json!({"config.json": "{ }"}),
+        );
+        assert!(
+            !desired.held_by(&edited, "config.json", &sha, "v1"),
+            "content edited"
+        );
+        let unlabelled = live(metadata(json!({}), &sha), json!({"config.json": "{}"}));
+        assert!(
+            !desired.held_by(&unlabelled, "config.json", &sha, "v1"),
+            "label removed"
+        );
+    }
+
+    #[test]
+    fn ownership_is_the_controller_reference_to_this_sync() {
+        let s = sync(json!({}));
+        let reference = |uid: &str, controller: bool| json!({"apiVersion": "appconfig.operators.dev/v1alpha1", "kind": "AppConfigSync", "name": "flags", "uid": uid, "controller": controller});
+        let ours = live(
+            json!({"name": "flags", "ownerReferences": [reference("sync-uid", true)]}),
+            json!({}),
+        );
+        assert!(owned_by(&ours, &s));
+        let not_controller = live(
+            json!({"name": "flags", "ownerReferences": [reference("sync-uid", false)]}),
+            json!({}),
+        );
+        assert!(!owned_by(&not_controller, &s));
+        let earlier = live(
+            json!({"name": "flags", "ownerReferences": [reference("old-uid", true)]}),
+            json!({}),
+        );
+        assert!(!owned_by(&earlier, &s), "a deleted sync of the same name");
+        assert_eq!(owner_of(&earlier), "AppConfigSync flags");
+        let handmade = live(
+            json!({"name": "flags", "managedFields": [{"manager": "kubectl-client-side-apply", "operation": "Update"}]}),
+            json!({}),
+        );
+        assert!(!owned_by(&handmade, &s));
+        assert_eq!(
+            owner_of(&handmade),
+            "no controller (it has no controller owner reference; written by kubectl-client-side-apply)"
+        );
+    }
+}
