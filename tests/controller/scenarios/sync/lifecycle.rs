@@ -212,3 +212,54 @@ async fn deleting_the_sync_or_renaming_its_target_removes_the_old_target(
     .await;
     operator.stop().await;
 }
+
+scenario!(
+    an_edited_or_deleted_target_is_repaired_at_the_next_poll,
+    World::start_fast
+);
+async fn an_edited_or_deleted_target_is_repaired_at_the_next_poll(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let (t, instant) = setup(world).await;
+    deploy(
+        world,
+        &t,
+        &instant,
+        FLAGS.as_bytes(),
+        "application/json",
+        None,
+    )
+    .await;
+    let operator = crate::operator::Operator::start(cluster, world).await;
+    apply(cluster, "flags", &sync_spec(&t, 15)).await;
+    wait_config_map(cluster, "flags", "written", |cm| cm.is_some()).await;
+
+    // Someone edits the content by hand: the next poll puts the served content back.
+    let edit = serde_json::json!({"data": {"config.json": "{}"}});
+    config_maps(cluster)
+        .patch(
+            "flags",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(edit),
+        )
+        .await
+        .unwrap();
+    wait_config_map(cluster, "flags", "repaired after an edit", |cm| {
+        cm.and_then(|cm| text(cm, "config.json")).as_deref() == Some(FLAGS)
+    })
+    .await;
+
+    // Someone deletes it: the next poll writes it again.
+    delete(&config_maps(cluster), "flags").await;
+    wait_config_map(cluster, "flags", "recreated after a deletion", |cm| {
+        cm.and_then(|cm| text(cm, "config.json")).as_deref() == Some(FLAGS)
+    })
+    .await;
+    assert_eq!(
+        cluster.event_reasons("flags").await,
+        ["ConfigurationUpdated"],
+        "a repair is no new configuration"
+    );
+    operator.stop().await;
+}
