@@ -19,6 +19,7 @@ mod real_cluster;
 mod samples;
 mod schema;
 mod sync_cases;
+mod sync_columns;
 
 /// The AppConfigSync CRD as users install it.
 fn appconfig_sync_crd() -> CustomResourceDefinition {
