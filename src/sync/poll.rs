@@ -162,7 +162,7 @@ pub async fn poll(
                 return Err(e);
             }
         }
-        info!(resource = %key, target = %desired.written().description, version_label = %label, size, sha256 = %sha256, "target written");
+        info!(resource = %key, object = %desired.written().description, version_label = %label, size, sha256 = %sha256, "target written");
     }
     if let Some(old) = previous
         .target
@@ -170,7 +170,7 @@ pub async fn poll(
         .filter(|old| **old != desired.written())
         && targets.remove_owned(sync, old).await?
     {
-        info!(resource = %key, target = %old.description, "removed the target the spec no longer names");
+        info!(resource = %key, object = %old.description, "removed the target the spec no longer names");
     }
     let mut notices = Vec::new();
     if previous.sha256.as_deref() != Some(sha256.as_str()) {

@@ -1,5 +1,6 @@
 //! The `appconfig-operator run` binary as users start it, against the fake API server served over
-//! HTTP: flags are checked, a resource converges, logs are JSON naming the resource, SIGTERM
+//! HTTP: flags are checked, a resource converges and a sync writes its target, logs are JSON
+//! naming the resource, SIGTERM
 //! stops it cleanly, and `--embedded-emulator` needs nothing but a cluster.
 
 use std::{
@@ -17,7 +18,7 @@ use tempfile::TempDir;
 use crate::{
     cluster::{Cluster, PATIENCE},
     fake_api_server::{self, FakeApiServer},
-    scenarios::{ready, spec},
+    scenarios::{ready, spec, sync},
     world::{AppConfigUser, World},
 };
 
@@ -219,8 +220,20 @@ async fn the_binary_converges_a_resource_and_stops_cleanly_on_sigterm() {
     assert_eq!(started["resource"], "shop/flags");
     assert_eq!(started["deployment"], 1);
 
+    // The AppConfigSync controller runs in the same process.
+    operator.log_line("AppConfigSync controller started");
+    sync::apply(&served.cluster, "flags-sync", &sync::sync_spec(&t, 15)).await;
+    let cm = sync::wait_config_map(&served.cluster, "flags-sync", "written", |cm| cm.is_some())
+        .await
+        .unwrap();
+    assert_eq!(sync::text(&cm, "config.json").as_deref(), Some("{}"));
+    let written = operator.log_line("target written");
+    assert_eq!(written["resource"], "shop/flags-sync");
+    assert_eq!(written["object"], "ConfigMap/flags-sync");
+
     assert!(operator.terminate().success(), "{:#?}", operator.seen);
     operator.log_line("controller stopped");
+    operator.log_line("AppConfigSync controller stopped");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ mod restart;
 mod rollback;
 mod rollout;
 mod suspend;
-mod sync;
+pub mod sync;
 
 use appconfig_operator::api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
