@@ -157,9 +157,7 @@ pub async fn run(
 impl Context {
     /// Publishes `notice` about `resource`; a refusal is logged, not retried.
     async fn publish(&self, resource: &AppConfigDeployment, notice: &Notice) {
-        if let Err(e) = self.publisher.publish(resource, notice).await {
-            tracing::warn!(resource = %reconcile::object_key(resource), reason = %notice.reason, error = %e, "cannot publish a Kubernetes Event; check the operator's RBAC for events.k8s.io events");
-        }
+        self.publisher.publish_or_warn(resource, notice).await;
     }
 }
 

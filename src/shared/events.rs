@@ -38,6 +38,23 @@ impl Publisher {
         Self { client, instance }
     }
 
+    /// Publishes `notice` about `resource`; a refusal is logged, not retried: an Event informs,
+    /// and the status says the same.
+    pub async fn publish_or_warn<K: Resource<DynamicType = ()>>(
+        &self,
+        resource: &K,
+        notice: &Notice,
+    ) {
+        if let Err(e) = self.publish(resource, notice).await {
+            tracing::warn!(
+                resource = %format!("{}/{}", resource.namespace().unwrap_or_default(), resource.name_any()),
+                reason = %notice.reason,
+                error = %e,
+                "cannot publish a Kubernetes Event; check the operator's RBAC for events.k8s.io events"
+            );
+        }
+    }
+
     /// Publishes `notice` about `resource` unless it was published before.
     pub async fn publish<K: Resource<DynamicType = ()>>(
         &self,

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{ResourceExt, api::DynamicObject};
 use tracing::{debug, info, warn};
 
@@ -186,7 +187,13 @@ pub async fn poll(
                     |l| format!("version {l}")
                 )
             ),
-            identity: format!("updated/{}/{sha256}", desired.written().description),
+            // The previous change's time tells a return to earlier content (a rollback) from a
+            // repeat of this one (after a restart, or a status write that failed).
+            identity: format!(
+                "updated/{}/{sha256}/{}",
+                desired.written().description,
+                time_text(previous.last_change_time.as_ref())
+            ),
         });
     }
     Ok(Step {
@@ -246,17 +253,24 @@ fn drifted(
     !desired.held_by(live, &key, sha256, label)
 }
 
+/// A Stalled step with its SyncFailed Event, published once per failure: the same failure again
+/// (same generation, no successful poll since) is the same Event.
 fn stalled(sync: &AppConfigSync, reason: &'static str, message: String, after: Duration) -> Step {
     let generation = sync.metadata.generation.unwrap_or_default();
+    let last_sync = time_text(sync.status.as_ref().and_then(|s| s.last_sync_time.as_ref()));
     Step {
         notices: vec![Notice {
             severity: Severity::Warning,
             reason: "SyncFailed".into(),
             action: "Sync",
             note: format!("{reason}: {message}"),
-            identity: format!("failed/{generation}/{reason}/{message}"),
+            identity: format!("failed/{generation}/{last_sync}/{reason}/{message}"),
         }],
         outcome: Outcome::Stalled { reason, message },
         after,
     }
+}
+
+fn time_text(time: Option<&Time>) -> String {
+    time.map(|t| t.0.to_string()).unwrap_or_default()
 }

@@ -45,9 +45,7 @@ pub async fn reconcile(sync: Arc<AppConfigSync>, ctx: Arc<Context>) -> Result<Ac
         .await
         .map_err(Error::Kubernetes)?;
     for notice in &step.notices {
-        if let Err(e) = ctx.publisher.publish(sync.as_ref(), notice).await {
-            tracing::warn!(resource = %key, reason = %notice.reason, error = %e, "cannot publish a Kubernetes Event; check the operator's RBAC for events.k8s.io events");
-        }
+        ctx.publisher.publish_or_warn(sync.as_ref(), notice).await;
     }
     let next = status::next(&previous, generation, &step.outcome, Timestamp::now());
     let api: Api<AppConfigSync> =

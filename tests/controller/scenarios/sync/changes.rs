@@ -20,7 +20,7 @@ async fn a_new_deployment_reaches_the_target_and_unchanged_polls_write_nothing(
     world: &World,
 ) {
     let (t, instant) = setup(world).await;
-    deploy(
+    let first = deploy(
         world,
         &t,
         &instant,
@@ -118,6 +118,16 @@ async fn a_new_deployment_reaches_the_target_and_unchanged_polls_write_nothing(
     }
     let events = cluster.event_reasons("flags").await;
     assert_eq!(events, ["ConfigurationUpdated", "ConfigurationUpdated"]);
+
+    // Back to the first version (a rollback by hand): the same content again is news again.
+    world.deploy_by_hand(&t, &t.profile, &first, &instant).await;
+    wait_config_map(cluster, "flags", "back to v1", |cm| {
+        cm.and_then(|cm| text(cm, "config.json")).as_deref() == Some(r#"{"v":1}"#)
+    })
+    .await;
+    let events = cluster.events("flags").await;
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(events[2].1.contains("version v1"), "{events:?}");
     operator.stop().await;
 }
 
