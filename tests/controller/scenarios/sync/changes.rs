@@ -84,7 +84,6 @@ async fn a_new_deployment_reaches_the_target_and_unchanged_polls_write_nothing(
     }
 
     // A new deployment: the next poll brings it.
-    let before = world.calls("GetLatestConfiguration");
     deploy(
         world,
         &t,
@@ -94,6 +93,8 @@ async fn a_new_deployment_reaches_the_target_and_unchanged_polls_write_nothing(
         Some("v2"),
     )
     .await;
+    // Counted once the deployment is served: any poll from now on brings it.
+    let before = world.calls("GetLatestConfiguration");
     let cm = wait_config_map(cluster, "flags", "updated to v2", |cm| {
         cm.and_then(|cm| text(cm, "config.json")).as_deref() == Some(r#"{"v":2}"#)
     })
