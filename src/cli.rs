@@ -21,7 +21,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the operator: watch AppConfigDeployment resources and converge AWS AppConfig on the
-    /// version each declares.
+    /// version each declares, and keep the ConfigMap or Secret of each AppConfigSync equal to
+    /// what AppConfig serves.
     ///
     /// Every flag can also be set with an environment variable APPCONFIG_OPERATOR_<FLAG>
     /// (for example APPCONFIG_OPERATOR_POLL_INTERVAL=5s). Kubernetes access comes from the

@@ -12,7 +12,7 @@ use appconfig_operator::{
     leader::{self, LeaseSettings},
     logging,
     metrics::Metrics,
-    operator,
+    operator, sync,
     web::Server,
 };
 use clap::Parser;
@@ -105,6 +105,13 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot read the address of --http-addr: {e}"))?;
     tracing::info!(%address, "serving /healthz, /readyz and /metrics");
     let config = operator::Config {
+        sync: sync::Config {
+            namespace: args.namespace.clone(),
+            label_selector: args.label_selector.clone(),
+            concurrency: args.concurrency,
+            instance: instance.clone(),
+            ..sync::Config::default()
+        },
         controller: controller::Config {
             namespace: args.namespace,
             label_selector: args.label_selector,

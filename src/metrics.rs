@@ -31,6 +31,10 @@ use crate::aws::error::{AwsError, ErrorKind};
 pub const APPCONFIGDEPLOYMENT: &str = "appconfigdeployment";
 /// The `service` label of AppConfig control-plane calls.
 pub const APPCONFIG: &str = "appconfig";
+/// The `controller` label of the AppConfigSync controller.
+pub const APPCONFIGSYNC: &str = "appconfigsync";
+/// The `service` label of AppConfig Data calls.
+pub const APPCONFIGDATA: &str = "appconfigdata";
 
 /// The content type of [`Metrics::encode`]'s text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

@@ -17,6 +17,7 @@ use crate::{
     controller,
     leader::{Attempt, Elector, LeaseSettings},
     metrics::{self, Metrics},
+    sync,
     web::{Readiness, Server},
 };
 
@@ -24,6 +25,7 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Config {
     pub controller: controller::Config,
+    pub sync: sync::Config,
     /// Reconcile only while holding this lease; `None` reconciles at once, alone.
     pub leader_election: Option<LeaseSettings>,
 }
@@ -32,6 +34,8 @@ pub struct Config {
 pub enum Error {
     #[error(transparent)]
     Controller(#[from] controller::Error),
+    #[error(transparent)]
+    Sync(#[from] sync::Error),
     #[error("the controllers stopped unexpectedly: {0}")]
     Crashed(#[source] tokio::task::JoinError),
     #[error("the HTTP listener (--http-addr) stopped unexpectedly: {0}")]
@@ -108,17 +112,30 @@ async fn run_controllers(parts: Parts, stop: Stop) -> Result<(), Error> {
     } = parts;
     readiness.lead();
     // One line per controller, each with its own `controller` label and readiness.
-    let controllers: Vec<ControllerRun> = vec![Box::pin(
-        controller::run(
-            client.clone(),
-            aws.clone(),
-            config.controller.clone(),
-            metrics.clone(),
-            readiness.expect(metrics::APPCONFIGDEPLOYMENT),
-            stop.wait(),
-        )
-        .map_err(Error::from),
-    )];
+    let controllers: Vec<ControllerRun> = vec![
+        Box::pin(
+            controller::run(
+                client.clone(),
+                aws.clone(),
+                config.controller.clone(),
+                metrics.clone(),
+                readiness.expect(metrics::APPCONFIGDEPLOYMENT),
+                stop.wait(),
+            )
+            .map_err(Error::from),
+        ),
+        Box::pin(
+            sync::run(
+                client.clone(),
+                aws.clone(),
+                config.sync.clone(),
+                metrics.clone(),
+                readiness.expect(metrics::APPCONFIGSYNC),
+                stop.wait(),
+            )
+            .map_err(Error::from),
+        ),
+    ];
     try_join_all(controllers).await.map(|_| ())
 }
 

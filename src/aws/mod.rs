@@ -2,9 +2,11 @@
 //! the calls the controller makes through them.
 //!
 //! - [`appconfig`]: the AppConfig operations, answering in [`model`] types;
+//! - [`appconfigdata`]: the AppConfig Data operations an AppConfigSync reads with;
 //! - [`error`]: errors sorted by what the operator does about them.
 
 pub mod appconfig;
+pub mod appconfigdata;
 pub mod error;
 pub mod model;
 
@@ -15,9 +17,10 @@ use std::{
 };
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
-use aws_sdk_appconfig::config::{Credentials, ProvideCredentials};
+use aws_sdk_appconfig::config::ProvideCredentials;
 
 pub use appconfig::{AppConfig, StartRequest};
+pub use appconfigdata::AppConfigData;
 
 use crate::metrics::Metrics;
 
@@ -44,8 +47,34 @@ pub struct AppConfigClients {
     /// need AWS configuration.
     placeholder_credentials: bool,
     by_region: Arc<Mutex<HashMap<String, AppConfig>>>,
+    data_by_region: Arc<Mutex<HashMap<String, AppConfigData>>>,
     /// Where every client counts its calls.
     metrics: Metrics,
+}
+
+/// One service's client configuration from the shared one: the region asked for, the endpoint
+/// override and the placeholder credentials apply alike to AppConfig and AppConfig Data.
+macro_rules! service_config {
+    ($clients:expr, $sdk:ident, $region:expr) => {{
+        let clients = $clients;
+        let mut config = $sdk::config::Builder::from(&clients.base);
+        if let Some(region) = $region {
+            config = config.region(Region::new(region.to_owned()));
+        }
+        if let Some(url) = &clients.endpoint_url {
+            config = config.endpoint_url(url);
+        }
+        if clients.placeholder_credentials {
+            config = config.credentials_provider($sdk::config::Credentials::new(
+                "placeholder",
+                "placeholder",
+                None,
+                None,
+                "appconfig-operator",
+            ));
+        }
+        config.build()
+    }};
 }
 
 /// The region an emulator answers for when none is configured.
@@ -88,6 +117,7 @@ impl AppConfigClients {
             endpoint_url: settings.endpoint_url.clone(),
             placeholder_credentials,
             by_region: Arc::default(),
+            data_by_region: Arc::default(),
             metrics,
         }
     }
@@ -115,24 +145,28 @@ impl AppConfigClients {
         clients
             .entry(key)
             .or_insert_with(|| {
-                let mut config = aws_sdk_appconfig::config::Builder::from(&self.base);
-                if let Some(region) = region {
-                    config = config.region(Region::new(region.to_owned()));
-                }
-                if let Some(url) = &self.endpoint_url {
-                    config = config.endpoint_url(url);
-                }
-                if self.placeholder_credentials {
-                    config = config.credentials_provider(Credentials::new(
-                        "placeholder",
-                        "placeholder",
-                        None,
-                        None,
-                        "appconfig-operator",
-                    ));
-                }
+                let config = service_config!(self, aws_sdk_appconfig, region);
                 AppConfig::new(
-                    aws_sdk_appconfig::Client::from_conf(config.build()),
+                    aws_sdk_appconfig::Client::from_conf(config),
+                    self.metrics.clone(),
+                )
+            })
+            .clone()
+    }
+
+    /// The AppConfig Data client for `region`, or for the default region when `None`.
+    pub fn data(&self, region: Option<&str>) -> AppConfigData {
+        let key = self.region_name(region);
+        let mut clients = self
+            .data_by_region
+            .lock()
+            .expect("the client map is never poisoned");
+        clients
+            .entry(key)
+            .or_insert_with(|| {
+                let config = service_config!(self, aws_sdk_appconfigdata, region);
+                AppConfigData::new(
+                    aws_sdk_appconfigdata::Client::from_conf(config),
                     self.metrics.clone(),
                 )
             })

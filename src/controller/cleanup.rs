@@ -6,12 +6,7 @@ use std::sync::Arc;
 use kube::{Api, ResourceExt, runtime::controller::Action};
 use tracing::{info, warn};
 
-use super::{
-    Context, Error,
-    events::{Notice, Severity},
-    finalizer,
-    reconcile::object_key,
-};
+use super::{Context, Error, finalizer, reconcile::object_key};
 use crate::{
     api::v1alpha1::{AppConfigDeployment, DeletionPolicy},
     aws::{
@@ -19,6 +14,7 @@ use crate::{
         model::DeploymentState,
     },
     metrics,
+    shared::events::{Notice, Severity},
 };
 
 pub async fn cleanup(

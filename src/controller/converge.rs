@@ -9,14 +9,12 @@ use tracing::info;
 
 use super::{
     Context,
-    conditions::{READY, RECONCILING, Summary, current_ready},
     decide::{Act, Decision, Observation, Situation, Tracked, decide},
     environments::EnvironmentKey,
-    events::{self, Notice, Severity},
+    events,
     reconcile::object_key,
     resolve::Ids,
     status::{self, Observed},
-    status_writer::StatusWriter,
     summary::{self, Facts, ReconcileFailure},
 };
 use crate::{
@@ -30,6 +28,11 @@ use crate::{
         model::{Deployment, DeploymentState, DeploymentSummary, served},
     },
     metrics,
+    shared::{
+        conditions::{READY, RECONCILING, Summary, current_ready},
+        events::{Notice, Severity},
+        status_writer::StatusWriter,
+    },
 };
 
 /// Observe → decide → act rounds per reconcile: a stop is followed by a fresh look and, usually,
@@ -73,7 +76,7 @@ pub async fn converge(
     aws: &AppConfig,
     region: &str,
     previous: &AppConfigDeploymentStatus,
-    writer: &mut StatusWriter<'_>,
+    writer: &mut StatusWriter<'_, AppConfigDeployment>,
 ) -> Result<Outcome, ConvergeError> {
     let spec = &resource.spec;
     let generation = resource.metadata.generation.unwrap_or_default();

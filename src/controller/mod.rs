@@ -5,11 +5,12 @@
 //! - `reconcile`: the I/O around it (observe, act, status, Events); `cleanup`: deletion;
 //! - `resolve`, `environments`: cached name→ID resolution and shared deployment listings;
 //! - `schedule`, `backoff`: when each resource is due again;
-//! - `status`, `conditions`, `summary`: what the status says; `events`: Kubernetes Events.
+//! - `status`, `summary`: what the status says; `events`: the Events of AppConfig's event log.
+//!
+//! Conditions, status writes, Event publishing and backoff are shared with the AppConfigSync
+//! controller ([`crate::shared`]).
 
-mod backoff;
 mod cleanup;
-pub mod conditions;
 mod converge;
 pub mod decide;
 mod environments;
@@ -19,7 +20,6 @@ mod reconcile;
 mod resolve;
 mod schedule;
 mod status;
-mod status_writer;
 mod summary;
 
 use std::{future::Future, sync::Arc, time::Duration};
@@ -39,11 +39,12 @@ use tracing::{debug, info, warn};
 use crate::{
     api::v1alpha1::AppConfigDeployment,
     aws::AppConfigClients,
-    metrics::{self, Metrics, ReadyState},
+    metrics::{self, Metrics},
+    shared::{backoff, events::Notice, events::Publisher, watch_cache},
     web::CacheSync,
 };
 
-pub use status_writer::FIELD_MANAGER;
+pub use crate::shared::status_writer::FIELD_MANAGER;
 
 /// How the controller runs.
 #[derive(Debug, Clone)]
@@ -97,7 +98,7 @@ pub struct Context {
     aws: AppConfigClients,
     resolver: resolve::Resolver,
     environments: environments::Environments,
-    publisher: events::Publisher,
+    publisher: Publisher,
     backoff: backoff::Backoff,
     schedule: schedule::Schedule,
     metrics: Metrics,
@@ -126,7 +127,7 @@ pub async fn run(
         watch = watch.labels(selector);
     }
     let ctx = Arc::new(Context {
-        publisher: events::Publisher::new(client.clone(), config.instance.clone()),
+        publisher: Publisher::new(client.clone(), config.instance.clone()),
         backoff: backoff::Backoff::new(config.resync_interval.min(Duration::from_secs(300))),
         schedule: schedule::Schedule::default(),
         client,
@@ -146,17 +147,10 @@ pub async fn run(
     let controller = Controller::new(api, watch)
         .with_config(controller::Config::default().concurrency(config.concurrency));
     let store = controller.store();
-    let _tracking = metrics.track_resources(metrics::APPCONFIGDEPLOYMENT, {
-        let store = store.clone();
-        move || store.state().iter().map(|r| ready_state(r)).collect()
-    });
-    let cache_synced = async {
-        // Fails only when the controller stopped before its first list.
-        if store.wait_until_ready().await.is_ok() {
-            info!("watch cache synced");
-            synced.synced();
-        }
-    };
+    let _tracking =
+        watch_cache::track_resources(&metrics, metrics::APPCONFIGDEPLOYMENT, &store, |resource| {
+            resource.status.as_ref()?.conditions.as_deref()
+        });
     let reconciles = controller
         .graceful_shutdown_on(shutdown)
         .run(
@@ -183,31 +177,16 @@ pub async fn run(
                 Err(e) => debug!(error = %e, "controller event"),
             }
         });
-    futures::join!(cache_synced, reconciles);
+    futures::join!(watch_cache::report_synced(store, synced), reconciles);
     info!("controller stopped");
     Ok(())
 }
 
 impl Context {
     /// Publishes `notice` about `resource`; a refusal is logged, not retried.
-    async fn publish(&self, resource: &AppConfigDeployment, notice: &events::Notice) {
-        if let Err(e) = self.publisher.publish(resource, notice).await {
-            tracing::warn!(resource = %reconcile::object_key(resource), reason = %notice.reason, error = %e, "cannot publish a Kubernetes Event; check the operator's RBAC for events.k8s.io events");
-        }
+    async fn publish(&self, resource: &AppConfigDeployment, notice: &Notice) {
+        self.publisher.publish_or_warn(resource, notice).await;
     }
-}
-
-/// The resource's Ready condition, for the resources metric.
-fn ready_state(resource: &AppConfigDeployment) -> ReadyState {
-    resource
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|c| c.iter().find(|c| c.type_ == conditions::READY))
-        .map_or_else(ReadyState::not_reconciled, |c| ReadyState {
-            status: c.status.clone(),
-            reason: c.reason.clone(),
-        })
 }
 
 fn error_policy(resource: Arc<AppConfigDeployment>, _: &Error, ctx: Arc<Context>) -> Action {

@@ -13,12 +13,12 @@ use super::{
     finalizer,
     resolve::ResolveError,
     status::{self, Observed},
-    status_writer::StatusWriter,
     summary::{self, ReconcileFailure},
 };
 use crate::{
     api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentStatus, DeletionPolicy},
     aws::error::ErrorKind,
+    shared::status_writer::{StatusWriter, WithStatus},
 };
 
 pub async fn reconcile(
@@ -83,7 +83,7 @@ pub async fn reconcile(
         ctx.publish(&resource, notice).await;
     }
     match writer.write(&next).await {
-        Ok(()) => {}
+        Ok(_) => {}
         Err(e) if is_stale(&e) => return Ok(retry_fresh(&key)),
         Err(e) => return Err(Error::WriteStatus(e)),
     }
@@ -154,4 +154,12 @@ pub fn object_key(resource: &AppConfigDeployment) -> String {
         resource.namespace().unwrap_or_default(),
         resource.name_any()
     )
+}
+
+impl WithStatus for AppConfigDeployment {
+    type Status = AppConfigDeploymentStatus;
+
+    fn status(&self) -> Option<&AppConfigDeploymentStatus> {
+        self.status.as_ref()
+    }
 }

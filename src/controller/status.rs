@@ -7,11 +7,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use crate::{
     api::v1alpha1::{AppConfigDeploymentStatus, EventLogEntry},
     aws::model::{Deployment, DeploymentEvent},
-    controller::{
-        conditions::{Summary, conditions},
-        decide::Tracked,
-        resolve::Ids,
-    },
+    controller::{decide::Tracked, resolve::Ids},
+    shared::conditions::{Summary, conditions},
 };
 
 /// What a reconcile learned; `None` fields keep their previous values.

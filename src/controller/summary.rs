@@ -6,11 +6,8 @@ use crate::{
         error::{AwsError, ErrorKind},
         model::DeploymentState,
     },
-    controller::{
-        conditions::{Summary, current_ready},
-        decide::Situation,
-        resolve::ResolveError,
-    },
+    controller::{decide::Situation, resolve::ResolveError},
+    shared::conditions::{Summary, current_ready},
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
@@ -190,7 +187,7 @@ impl ReconcileFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{api::v1alpha1::EventLogEntry, controller::conditions::conditions};
+    use crate::{api::v1alpha1::EventLogEntry, shared::conditions::conditions};
 
     fn facts(status: &AppConfigDeploymentStatus) -> Facts<'_> {
         Facts {

@@ -92,6 +92,19 @@ impl Control {
         guard.set_alarm(alarm_arn, state, now);
     }
 
+    /// Ends every AppConfig Data session: the tokens clients hold are refused from now on.
+    pub fn end_sessions(&self) {
+        let (mut state, _) = self.shared.lock_state();
+        state.end_sessions();
+    }
+
+    /// Makes AppConfig Data answer NextPollIntervalInSeconds of at least `seconds` (`None`:
+    /// back to the session's minimum). Only the session's minimum is enforced.
+    pub fn set_next_poll_interval(&self, seconds: Option<u32>) {
+        let (mut state, _) = self.shared.lock_state();
+        state.set_next_poll_interval(seconds);
+    }
+
     pub fn inject_fault(&self, fault: Fault) -> Result<(), String> {
         lock(&self.shared.faults).add(fault)
     }

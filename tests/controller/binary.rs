@@ -1,5 +1,6 @@
 //! The `appconfig-operator run` binary as users start it, against the fake API server served over
-//! HTTP: flags are checked, a resource converges, logs are JSON naming the resource, SIGTERM
+//! HTTP: flags are checked, a resource converges and a sync writes its target, logs are JSON
+//! naming the resource, SIGTERM
 //! stops it cleanly, and `--embedded-emulator` needs nothing but a cluster.
 
 use std::{
@@ -18,7 +19,7 @@ use crate::{
     cluster::{Cluster, PATIENCE},
     fake_api_server::{self, FakeApiServer},
     http_get::get,
-    scenarios::{ready, spec},
+    scenarios::{ready, spec, sync},
     world::{AppConfigUser, World},
 };
 
@@ -241,8 +242,20 @@ async fn the_binary_converges_a_resource_and_stops_cleanly_on_sigterm() {
     let holder = lease_holder(&served).expect("a holder");
     assert!(holder.starts_with("operator-0_"), "{holder}");
 
+    // The AppConfigSync controller runs in the same process.
+    operator.log_line("AppConfigSync controller started");
+    sync::apply(&served.cluster, "flags-sync", &sync::sync_spec(&t, 15)).await;
+    let cm = sync::wait_config_map(&served.cluster, "flags-sync", "written", |cm| cm.is_some())
+        .await
+        .unwrap();
+    assert_eq!(sync::text(&cm, "config.json").as_deref(), Some("{}"));
+    let written = operator.log_line("target written");
+    assert_eq!(written["resource"], "shop/flags-sync");
+    assert_eq!(written["object"], "ConfigMap/flags-sync");
+
     assert!(operator.terminate().success(), "{:#?}", operator.seen);
     operator.log_line("controller stopped");
+    operator.log_line("AppConfigSync controller stopped");
     operator.log_line("released the lease");
     assert_eq!(lease_holder(&served), None);
 }

@@ -9,7 +9,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use appconfig_operator::{
-    controller::Config, leader::LeaseSettings, metrics::Metrics, operator, web::Server,
+    controller::Config, leader::LeaseSettings, metrics::Metrics, operator, sync, web::Server,
 };
 use tokio::{sync::oneshot, task::JoinHandle};
 
@@ -51,18 +51,28 @@ pub const LEASE_RETRY_PERIOD: Duration = Duration::from_millis(100);
 /// Leader election on the chart's lease in the scenario namespace, as `identity`, with a lease
 /// short enough for failovers to take seconds.
 pub fn elected(cluster: &Cluster, identity: &str, lease_duration: Duration) -> operator::Config {
-    operator::Config {
-        controller: Config {
+    operator_config(
+        Config {
             instance: identity.to_owned(),
             ..test_config(cluster)
         },
-        leader_election: Some(LeaseSettings {
+        Some(LeaseSettings {
             name: rbac::LEASE.to_owned(),
             namespace: cluster.namespace.clone(),
             identity: identity.to_owned(),
             duration: lease_duration,
             retry_period: LEASE_RETRY_PERIOD,
         }),
+    )
+}
+
+/// Both controllers as `run` configures them from one set of flags; the AppConfigSync
+/// controller's settings follow `controller`'s when the operator is launched.
+fn operator_config(controller: Config, leader_election: Option<LeaseSettings>) -> operator::Config {
+    operator::Config {
+        controller,
+        sync: sync::Config::default(),
+        leader_election,
     }
 }
 
@@ -72,11 +82,7 @@ impl Operator {
     }
 
     pub async fn start_with(cluster: &Cluster, world: &World, config: Config) -> Self {
-        let config = operator::Config {
-            controller: config,
-            leader_election: None,
-        };
-        Self::launch(cluster, world, config).await
+        Self::launch(cluster, world, operator_config(config, None)).await
     }
 
     /// Runs with the chart's rules for one watched namespace.
@@ -91,6 +97,17 @@ impl Operator {
         config: operator::Config,
         watched: rbac::Watched,
     ) -> Self {
+        let config = operator::Config {
+            sync: sync::Config {
+                namespace: config.controller.namespace.clone(),
+                label_selector: config.controller.label_selector.clone(),
+                concurrency: config.controller.concurrency,
+                instance: config.controller.instance.clone(),
+                // Poll intervals count in the emulator's seconds, which may run faster.
+                second: world.second,
+            },
+            ..config
+        };
         let (stop, stopped) = oneshot::channel::<()>();
         let grants = cluster
             .fake

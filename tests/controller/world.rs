@@ -5,7 +5,7 @@ use std::{ops::Deref, time::Duration};
 
 use appconfig_operator::{
     aws::{AppConfigClients, AwsSettings},
-    emulator::{AlarmState, Emulator, EmulatorConfig},
+    emulator::{AlarmState, Emulator, EmulatorConfig, Fault},
     metrics::Metrics,
 };
 use aws_sdk_appconfig::{
@@ -15,9 +15,14 @@ use aws_sdk_appconfig::{
     types::{DeploymentState, GrowthType, Monitor, ReplicateTo},
 };
 
+/// How much faster than wall time the emulator of AppConfigSync scenarios runs.
+pub const SYNC_TIME_SCALE: f64 = 20.0;
+
 pub struct World {
     pub emulator: Emulator,
     user: AppConfigUser,
+    /// How long one emulated second lasts.
+    pub second: Duration,
 }
 
 /// The world's user arranges AppConfig in its emulator.
@@ -39,11 +44,29 @@ pub struct Target {
 
 impl World {
     pub async fn start() -> Self {
-        let emulator = Emulator::start(EmulatorConfig::default())
-            .await
-            .expect("the emulator starts");
+        Self::start_scaled(1.0).await
+    }
+
+    /// An emulator whose clock runs [`SYNC_TIME_SCALE`] times faster than wall time, so that
+    /// AppConfig Data's poll intervals (15 s at least) pass in a scenario's time; the operator
+    /// under test counts its poll intervals in the same shortened seconds.
+    pub async fn start_fast() -> Self {
+        Self::start_scaled(SYNC_TIME_SCALE).await
+    }
+
+    async fn start_scaled(time_scale: f64) -> Self {
+        let emulator = Emulator::start(EmulatorConfig {
+            time_scale,
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("the emulator starts");
         let user = AppConfigUser::at(&emulator.endpoint_url());
-        Self { emulator, user }
+        Self {
+            emulator,
+            user,
+            second: Duration::from_secs(1).div_f64(time_scale),
+        }
     }
 
     /// The operator's AppConfig clients, counting their calls in `metrics`.
@@ -80,6 +103,34 @@ impl World {
     /// Calls of every operation the emulator received since it started.
     pub fn all_calls(&self) -> u64 {
         self.emulator.control().calls().values().sum()
+    }
+
+    /// Ends every AppConfig Data session, as if AppConfig had lost them: tokens clients hold
+    /// are refused from now on.
+    pub fn end_sessions(&self) {
+        self.emulator.control().end_sessions();
+    }
+
+    /// Has AppConfig Data answer NextPollIntervalInSeconds of at least `seconds`.
+    pub fn next_poll_interval(&self, seconds: u32) {
+        self.emulator
+            .control()
+            .set_next_poll_interval(Some(seconds));
+    }
+
+    /// Fails a share `ratio` of the calls of `operation` with `status` and `code` until the
+    /// faults are cleared.
+    pub fn fail(&self, operation: &str, status: u16, code: &str, ratio: f64) {
+        self.emulator
+            .control()
+            .inject_fault(Fault {
+                operation: operation.into(),
+                status,
+                code: code.into(),
+                count: None,
+                ratio: Some(ratio),
+            })
+            .expect("the fault is valid");
     }
 
     /// Calls of `operation` the emulator received since it started.
@@ -187,6 +238,29 @@ impl AppConfigUser {
             .configuration_profile_id(profile)
             .content_type("application/json")
             .content(Blob::new(content.as_bytes()))
+            .set_version_label(label.map(str::to_owned))
+            .send()
+            .await
+            .expect("version created");
+        created.version_number.to_string()
+    }
+
+    /// A hosted version of the target's profile holding the bytes `content` of `content_type`,
+    /// optionally labelled; its number.
+    pub async fn hosted(
+        &self,
+        t: &Target,
+        content: &[u8],
+        content_type: &str,
+        label: Option<&str>,
+    ) -> String {
+        let created = self
+            .appconfig
+            .create_hosted_configuration_version()
+            .application_id(&t.application)
+            .configuration_profile_id(&t.profile)
+            .content_type(content_type)
+            .content(Blob::new(content))
             .set_version_label(label.map(str::to_owned))
             .send()
             .await

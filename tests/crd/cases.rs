@@ -20,7 +20,7 @@ pub struct Case {
     pub expect: Expect,
 }
 
-fn admitted(name: &str, object: Value, spec: Value) -> Case {
+pub fn admitted(name: &str, object: Value, spec: Value) -> Case {
     Case {
         name: name.into(),
         object,
@@ -28,7 +28,7 @@ fn admitted(name: &str, object: Value, spec: Value) -> Case {
     }
 }
 
-fn refused(name: &str, object: Value, field: &str, mentions: &'static [&'static str]) -> Case {
+pub fn refused(name: &str, object: Value, field: &str, mentions: &'static [&'static str]) -> Case {
     Case {
         name: name.into(),
         object,
@@ -39,7 +39,7 @@ fn refused(name: &str, object: Value, field: &str, mentions: &'static [&'static 
     }
 }
 
-fn text(len: usize) -> Value {
+pub fn text(len: usize) -> Value {
     Value::String("x".repeat(len))
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use appconfig_operator::api::v1alpha1::AppConfigDeployment;
+use appconfig_operator::api::v1alpha1::{AppConfigDeployment, AppConfigSync};
 use kube::{
     Api, Client, ResourceExt,
     api::{ApiResource, DynamicObject, Patch, PatchParams, PostParams},
@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::{
     cases,
     columns::{COLUMNS, WIDE_COLUMNS, cell_text, expected_cells},
-    real_cluster, samples,
+    real_cluster, samples, sync_cases,
 };
 
 struct Cluster {
@@ -35,6 +35,11 @@ impl Cluster {
         Api::namespaced_with(self.client.clone(), &self.namespace, &resource)
     }
 
+    fn syncs(&self) -> Api<DynamicObject> {
+        let resource = ApiResource::erase::<AppConfigSync>(&());
+        Api::namespaced_with(self.client.clone(), &self.namespace, &resource)
+    }
+
     async fn delete(self) {
         real_cluster::delete_namespace(self.client, &self.namespace).await;
     }
@@ -42,6 +47,28 @@ impl Cluster {
 
 fn as_dynamic(object: &Value) -> DynamicObject {
     serde_json::from_value(object.clone()).expect("a case object has metadata")
+}
+
+#[tokio::test]
+#[ignore = "needs a Kubernetes cluster: set KUBECONFIG and pass --ignored"]
+async fn cluster_sync_admission_refuses_bad_objects_naming_the_field() {
+    let cluster = Cluster::connect().await;
+    let api = cluster.syncs();
+    let dry_run = PostParams {
+        dry_run: true,
+        field_manager: None,
+    };
+    let mut results = Vec::new();
+    for case in sync_cases::all() {
+        let result = match api.create(&dry_run, &as_dynamic(&case.object)).await {
+            Ok(stored) => Ok(serde_json::to_value(stored).unwrap()),
+            Err(kube::Error::Api(status)) => Err(status.message),
+            Err(other) => panic!("{}: {other}", case.name),
+        };
+        results.push((case, result));
+    }
+    cluster.delete().await;
+    cases::assert_all(results);
 }
 
 #[tokio::test]

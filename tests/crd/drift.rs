@@ -195,3 +195,32 @@ fn readme_documents_every_field() {
         }
     }
 }
+
+#[test]
+fn readme_documents_every_sync_field() {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("## The AppConfigSync resource")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the README has an AppConfigSync section");
+    let schema = crate::offline_api_server::openapi_schema(&crate::appconfig_sync_crd());
+    let spec = &schema["properties"]["spec"]["properties"];
+    let mut documented = vec![];
+    for (field, node) in spec.as_object().unwrap() {
+        match node["properties"].as_object() {
+            Some(children) => documented.extend(children.keys().map(|c| format!("`{field}.{c}`"))),
+            None => documented.push(format!("`{field}`")),
+        }
+    }
+    let status = schema["properties"]["status"]["properties"]
+        .as_object()
+        .unwrap();
+    documented.extend(status.keys().map(|field| format!("| `{field}` |")));
+    for needle in documented {
+        assert!(
+            section.contains(&needle),
+            "the README's AppConfigSync section does not document {needle}"
+        );
+    }
+}

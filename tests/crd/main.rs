@@ -18,6 +18,16 @@ mod offline_api_server;
 mod real_cluster;
 mod samples;
 mod schema;
+mod sync_cases;
+mod sync_columns;
+
+/// The AppConfigSync CRD as users install it.
+fn appconfig_sync_crd() -> CustomResourceDefinition {
+    crds::all()
+        .into_iter()
+        .find(|crd| crd.spec.names.kind == "AppConfigSync")
+        .expect("the operator serves AppConfigSync")
+}
 
 /// The AppConfigDeployment CRD as users install it.
 fn appconfig_deployment_crd() -> CustomResourceDefinition {

@@ -1,24 +1,49 @@
-//! The CRD's identity is the contract's, and its schema is one the API server accepts: structural,
-//! described for `kubectl explain`, with CEL rules that compile within the cost budget.
+//! The CRDs' identity is the contracts', and their schemas are ones the API server accepts:
+//! structural, described for `kubectl explain`, with CEL rules that compile within the cost budget.
 
 use kube_cel::{CompiledSchema, compile_schema, estimate_rule_cost};
 use serde_json::{Value, json};
 
-use crate::{appconfig_deployment_crd, offline_api_server::openapi_schema};
+use appconfig_operator::api::crds;
+
+use crate::{appconfig_deployment_crd, appconfig_sync_crd, offline_api_server::openapi_schema};
 
 #[test]
 fn identity_is_the_contracts() {
-    let crd = appconfig_deployment_crd();
+    for (crd, kind, plural, short) in [
+        (
+            appconfig_deployment_crd(),
+            "AppConfigDeployment",
+            "appconfigdeployments",
+            "acd",
+        ),
+        (
+            appconfig_sync_crd(),
+            "AppConfigSync",
+            "appconfigsyncs",
+            "acs",
+        ),
+    ] {
+        check_identity(&crd, kind, plural, short);
+    }
+}
+
+fn check_identity(
+    crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    kind: &str,
+    plural: &str,
+    short: &str,
+) {
     assert_eq!(
         crd.metadata.name.as_deref(),
-        Some("appconfigdeployments.appconfig.operators.dev")
+        Some(format!("{plural}.appconfig.operators.dev").as_str())
     );
     assert_eq!(crd.spec.group, "appconfig.operators.dev");
     assert_eq!(crd.spec.scope, "Namespaced");
     let names = &crd.spec.names;
-    assert_eq!(names.kind, "AppConfigDeployment");
-    assert_eq!(names.plural, "appconfigdeployments");
-    assert_eq!(names.short_names.as_deref(), Some(&["acd".to_string()][..]));
+    assert_eq!(names.kind, kind);
+    assert_eq!(names.plural, plural);
+    assert_eq!(names.short_names.as_deref(), Some(&[short.to_string()][..]));
     assert_eq!(
         names.categories.as_deref(),
         Some(&["appconfig".to_string()][..])
@@ -124,12 +149,15 @@ fn join(path: &str, name: &str) -> String {
 
 #[test]
 fn schema_is_structural() {
-    let violations = structural_violations(&openapi_schema(&appconfig_deployment_crd()));
-    assert!(
-        violations.is_empty(),
-        "not a structural schema:\n{}",
-        violations.join("\n")
-    );
+    for crd in crds::all() {
+        let violations = structural_violations(&openapi_schema(&crd));
+        assert!(
+            violations.is_empty(),
+            "{}: not a structural schema:\n{}",
+            crd.spec.names.kind,
+            violations.join("\n")
+        );
+    }
 }
 
 #[test]
@@ -168,10 +196,12 @@ fn structural_check_catches_what_the_api_server_rejects() {
 
 #[test]
 fn conditions_merge_by_type() {
-    let schema = openapi_schema(&appconfig_deployment_crd());
-    let conditions = &schema["properties"]["status"]["properties"]["conditions"];
-    assert_eq!(conditions["x-kubernetes-list-type"], "map");
-    assert_eq!(conditions["x-kubernetes-list-map-keys"], json!(["type"]));
+    for crd in crds::all() {
+        let schema = openapi_schema(&crd);
+        let conditions = &schema["properties"]["status"]["properties"]["conditions"];
+        assert_eq!(conditions["x-kubernetes-list-type"], "map");
+        assert_eq!(conditions["x-kubernetes-list-map-keys"], json!(["type"]));
+    }
 }
 
 #[test]
@@ -190,11 +220,9 @@ fn every_field_is_described_for_kubectl_explain() {
         }
     }
     let mut missing = Vec::new();
-    undescribed(
-        &openapi_schema(&appconfig_deployment_crd()),
-        "",
-        &mut missing,
-    );
+    for crd in crds::all() {
+        undescribed(&openapi_schema(&crd), &crd.spec.names.kind, &mut missing);
+    }
     assert!(
         missing.is_empty(),
         "fields without a description: {missing:?}"
@@ -255,15 +283,20 @@ fn cel_rules_compile_within_the_cost_budget() {
             );
         }
     }
-    let schema = openapi_schema(&appconfig_deployment_crd());
-    let (mut rules, mut problems) = (0, Vec::new());
-    visit(
-        &compile_schema(&schema),
-        &schema,
-        "",
-        &mut rules,
-        &mut problems,
-    );
-    assert!(problems.is_empty(), "{problems:#?}");
-    assert_eq!(rules, 3, "the tag key rules");
+    for (crd, expected, what) in [
+        (appconfig_deployment_crd(), 3, "the tag key rules"),
+        (appconfig_sync_crd(), 2, "the target name and key rules"),
+    ] {
+        let schema = openapi_schema(&crd);
+        let (mut rules, mut problems) = (0, Vec::new());
+        visit(
+            &compile_schema(&schema),
+            &schema,
+            &crd.spec.names.kind,
+            &mut rules,
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{problems:#?}");
+        assert_eq!(rules, expected, "{what}");
+    }
 }

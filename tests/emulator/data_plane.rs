@@ -13,6 +13,7 @@ use aws_sdk_appconfigdata::{
     types::ResourceType,
 };
 use futures::future::join_all;
+use serde_json::json;
 
 use crate::{
     deployments::{
@@ -165,6 +166,46 @@ async fn tokens_are_single_use_and_must_be_genuine() {
     assert_bad_request(&poll(&h, &token).await.unwrap_err());
     assert_bad_request(&poll(&h, "not-a-token").await.unwrap_err());
     poll(&h, &next).await.unwrap();
+}
+
+#[tokio::test]
+async fn ending_the_sessions_over_http_invalidates_every_token() {
+    let (h, f) = serving_v1().await;
+    let token = session(&h, &f).await;
+    let (status, _) = h.admin("DELETE", "sessions", None).await;
+    assert_eq!(status, 204);
+    let refused = poll(&h, &token).await.unwrap_err();
+    assert_bad_request(&refused);
+    assert_eq!(refused.meta().message(), Some("Token not valid"));
+    // A new session works as before.
+    let fresh = session(&h, &f).await;
+    assert_eq!(content(&poll(&h, &fresh).await.unwrap()), V1.as_bytes());
+}
+
+#[tokio::test]
+async fn appconfig_can_ask_for_longer_poll_intervals_over_http() {
+    let (h, f) = serving_v1().await;
+    let token = open(&h, ids(&f), Some(15)).await.unwrap();
+    let (status, _) = h
+        .admin("POST", "next-poll-interval", Some(json!({"seconds": 120})))
+        .await;
+    assert_eq!(status, 204);
+    let answer = poll(&h, &token).await.unwrap();
+    assert_eq!(answer.next_poll_interval_in_seconds(), 120);
+    // Only the session's minimum is enforced.
+    h.advance(Duration::from_secs(15));
+    let answer = poll(&h, &next_token(&answer)).await.unwrap();
+    let (status, _) = h
+        .admin("POST", "next-poll-interval", Some(json!({"seconds": null})))
+        .await;
+    assert_eq!(status, 204);
+    h.advance(Duration::from_secs(15));
+    let answer = poll(&h, &next_token(&answer)).await.unwrap();
+    assert_eq!(answer.next_poll_interval_in_seconds(), 15);
+    let (status, body) = h
+        .admin("POST", "next-poll-interval", Some(json!({"seconds": -1})))
+        .await;
+    assert_eq!(status, 400, "{body}");
 }
 
 #[tokio::test]

@@ -5,6 +5,8 @@
 mod fake_api_server;
 mod rbac;
 
+mod dependents;
+
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use appconfig_operator::api::v1alpha1::{

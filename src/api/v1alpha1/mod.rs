@@ -1,8 +1,13 @@
 //! `appconfig.operators.dev/v1alpha1`.
 
 mod appconfig_deployment;
+mod appconfig_sync;
 
 pub use appconfig_deployment::{
     AppConfigDeployment, AppConfigDeploymentSpec, AppConfigDeploymentStatus, DeletionPolicy,
     EventLogEntry,
+};
+pub use appconfig_sync::{
+    AppConfigSync, AppConfigSyncSpec, AppConfigSyncStatus, DEFAULT_POLL_INTERVAL_SECONDS,
+    SyncTarget, TargetKind, WrittenTarget,
 };

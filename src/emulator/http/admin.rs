@@ -1,4 +1,5 @@
-//! The emulator-only endpoints under `/_emulator/`: clock, alarms, faults, call counts, reset.
+//! The emulator-only endpoints under `/_emulator/`: clock, alarms, faults, call counts, sessions,
+//! the data plane's poll interval, reset.
 
 use std::{sync::Arc, time::Duration};
 
@@ -7,7 +8,7 @@ use axum::{
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{delete, get, post},
 };
 use bytes::Bytes;
 use serde::{Deserialize, de::DeserializeOwned};
@@ -27,6 +28,8 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/alarms", post(set_alarm))
         .route("/faults", post(add_fault).delete(clear_faults))
         .route("/calls", get(calls))
+        .route("/sessions", delete(end_sessions))
+        .route("/next-poll-interval", post(set_next_poll_interval))
 }
 
 /// A refused admin request: 400 with `{"message": ...}`.
@@ -45,6 +48,26 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Refused> {
 async fn reset(State(shared): State<Arc<Shared>>) -> StatusCode {
     Control::from(shared).reset();
     StatusCode::NO_CONTENT
+}
+
+async fn end_sessions(State(shared): State<Arc<Shared>>) -> StatusCode {
+    Control::from(shared).end_sessions();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NextPollInterval {
+    seconds: Option<u32>,
+}
+
+async fn set_next_poll_interval(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<StatusCode, Refused> {
+    let NextPollInterval { seconds } = parse(&body)?;
+    Control::from(shared).set_next_poll_interval(seconds);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn clock(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {

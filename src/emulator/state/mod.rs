@@ -103,6 +103,9 @@ pub struct State {
     /// Alarms currently in ALARM, with the time they entered it.
     alarms: HashMap<String, Timestamp>,
     sessions: HashMap<String, Session>,
+    /// NextPollIntervalInSeconds when AppConfig asks clients to wait longer than their session's
+    /// minimum (AWS: "This duration may vary over the course of the session").
+    next_poll_interval: Option<u32>,
     rng: fastrand::Rng,
     /// Creation order of everything listable, so pages stay stable across inserts and deletes.
     sequence: u64,
@@ -117,6 +120,7 @@ impl State {
             predefined: strategies::predefined(),
             alarms: HashMap::new(),
             sessions: HashMap::new(),
+            next_poll_interval: None,
             rng: fastrand::Rng::new(),
             sequence: 0,
         }

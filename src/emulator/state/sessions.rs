@@ -131,6 +131,18 @@ impl State {
         Ok(json!({"InitialConfigurationToken": token}))
     }
 
+    /// Answers NextPollIntervalInSeconds of at least `seconds` from now on (`None`: the
+    /// session's minimum, or 60, as before).
+    pub fn set_next_poll_interval(&mut self, seconds: Option<u32>) {
+        self.next_poll_interval = seconds;
+    }
+
+    /// Forgets every configuration session, as if the service had lost them: every token
+    /// issued so far is refused as not valid.
+    pub fn end_sessions(&mut self) {
+        self.sessions.clear();
+    }
+
     /// A refused call leaves the token usable (UNCONFIRMED; the safer choice for clients).
     pub fn get_latest_configuration(
         &mut self,
@@ -211,7 +223,8 @@ impl State {
             next_token,
             next_poll_interval_seconds: session
                 .minimum_poll_interval
-                .unwrap_or(DEFAULT_POLL_INTERVAL_SECONDS),
+                .unwrap_or(DEFAULT_POLL_INTERVAL_SECONDS)
+                .max(self.next_poll_interval.unwrap_or(0)),
         })
     }
 }

@@ -9,6 +9,7 @@ mod restart;
 mod rollback;
 mod rollout;
 mod suspend;
+pub mod sync;
 
 use appconfig_operator::api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -17,6 +18,10 @@ use crate::world::Target;
 
 macro_rules! scenario {
     ($name:ident) => {
+        scenario!($name, World::start);
+    };
+    // A scenario whose emulator is built by `$world` (an `async fn() -> World`).
+    ($name:ident, $world:path) => {
         mod $name {
             use crate::{
                 cluster::{Backend, Cluster},
@@ -25,7 +30,7 @@ macro_rules! scenario {
 
             async fn run(backend: Backend) {
                 let cluster = Cluster::connect(backend).await;
-                let world = World::start().await;
+                let world = $world().await;
                 super::$name(&cluster, &world).await;
                 cluster.cleanup().await;
             }

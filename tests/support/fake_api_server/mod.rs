@@ -5,10 +5,16 @@
 //! Storage is generic: any `/api/v1/...` or `/apis/<group>/<version>/...` resource path is
 //! accepted without discovery. Custom resources (groups with a dot outside `*.k8s.io`) have a
 //! status subresource and a `metadata.generation`.
+//!
+//! Deleting an object garbage-collects its dependents (owner references, background
+//! propagation, as the controller manager does); ConfigMaps and Secrets are validated as the API
+//! server validates them.
 
 mod apply;
+mod core_validation;
 mod error;
 mod fields;
+mod gc;
 mod http;
 mod list;
 mod patch;

@@ -4,9 +4,10 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    apply,
+    apply, core_validation,
     error::ApiError,
     fields::{Manager, Managers, Operation},
+    gc,
     patch::{self, PatchType},
     route::Route,
     store::{ChangeKind, ObjectKey, Store, Stored},
@@ -217,6 +218,7 @@ fn finish(
     ownership: Ownership,
 ) -> Result<Value, ApiError> {
     check_identity(&candidate, &key)?;
+    core_validation::check(&key, &candidate)?;
     let resource = &key.resource;
     let mut new = if route.subresource.is_some() {
         let mut new = old.object.clone();
@@ -279,7 +281,7 @@ fn finish(
     }
     if deleting && removable(store, &key, &new) {
         let namespace = key.namespace.clone();
-        let gone = store.write(key, ChangeKind::Deleted, new, managers);
+        let gone = remove(store, key, new, managers);
         reap_namespace(store, &namespace);
         return Ok(gone);
     }
@@ -294,6 +296,7 @@ fn admit_new(
     now: &str,
 ) -> Result<(), ApiError> {
     check_identity(object, key)?;
+    core_validation::check(key, object)?;
     if object["metadata"]["resourceVersion"]
         .as_str()
         .is_some_and(|rv| !rv.is_empty())
@@ -354,10 +357,17 @@ fn admit_new(
     Ok(())
 }
 
-fn delete_object(store: &mut Store, key: ObjectKey, old: Stored, now: &str) -> Value {
+/// Removes an object for good, then lets the garbage collector find its dependents.
+fn remove(store: &mut Store, key: ObjectKey, object: Value, managers: Managers) -> Value {
+    let gone = store.write(key, ChangeKind::Deleted, object, managers);
+    gc::collect(store, &gone, &now());
+    gone
+}
+
+pub(super) fn delete_object(store: &mut Store, key: ObjectKey, old: Stored, now: &str) -> Value {
     if removable(store, &key, &old.object) {
         let namespace = key.namespace.clone();
-        let gone = store.write(key, ChangeKind::Deleted, old.object, old.managers);
+        let gone = remove(store, key, old.object, old.managers);
         reap_namespace(store, &namespace);
         return gone;
     }

@@ -1,37 +1,45 @@
 //! Status writes: server-side apply under the operator's field manager, only when the status
 //! changes, and guarded by the resourceVersion last seen, so an operator acting on a stale copy
 //! (a second replica, a cache behind the API server) is refused instead of overwriting newer
-//! tracking.
+//! status.
+
+use std::fmt::Debug;
 
 use kube::{
-    Api, ResourceExt,
+    Api, Resource, ResourceExt,
     api::{Patch, PatchParams},
 };
+use serde::{Serialize, de::DeserializeOwned};
 use serde_json::json;
-
-use crate::api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentStatus};
 
 pub const FIELD_MANAGER: &str = "appconfig-operator";
 
-pub struct StatusWriter<'a> {
-    api: &'a Api<AppConfigDeployment>,
-    name: String,
-    resource_version: Option<String>,
-    stored: Option<AppConfigDeploymentStatus>,
+/// A custom resource with a status subresource.
+pub trait WithStatus: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug {
+    type Status: Serialize + Clone + PartialEq;
+
+    fn status(&self) -> Option<&Self::Status>;
 }
 
-impl<'a> StatusWriter<'a> {
-    pub fn new(api: &'a Api<AppConfigDeployment>, resource: &AppConfigDeployment) -> Self {
+pub struct StatusWriter<'a, K: WithStatus> {
+    api: &'a Api<K>,
+    name: String,
+    resource_version: Option<String>,
+    stored: Option<K::Status>,
+}
+
+impl<'a, K: WithStatus> StatusWriter<'a, K> {
+    pub fn new(api: &'a Api<K>, resource: &K) -> Self {
         Self {
             api,
             name: resource.name_any(),
             resource_version: resource.resource_version(),
-            stored: resource.status.clone(),
+            stored: resource.status().cloned(),
         }
     }
 
     /// The object changed through another write (the finalizer).
-    pub fn saw(&mut self, object: &AppConfigDeployment) {
+    pub fn saw(&mut self, object: &K) {
         self.resource_version = object.resource_version();
     }
 
@@ -40,27 +48,24 @@ impl<'a> StatusWriter<'a> {
     }
 
     /// The status as last written or read.
-    pub fn stored(&self) -> Option<&AppConfigDeploymentStatus> {
+    pub fn stored(&self) -> Option<&K::Status> {
         self.stored.as_ref()
     }
 
-    /// Writes `status` unless it is what the object already holds.
-    pub async fn write(&mut self, status: &AppConfigDeploymentStatus) -> Result<(), kube::Error> {
+    /// Writes `status` unless it is what the object already holds; whether it wrote.
+    pub async fn write(&mut self, status: &K::Status) -> Result<bool, kube::Error> {
         if self.stored.as_ref() == Some(status) {
-            return Ok(());
+            return Ok(false);
         }
-        self.write_always(status).await
+        self.write_always(status).await.map(|()| true)
     }
 
     /// Writes `status` even if unchanged, to have the API server confirm that the copy this
     /// reconcile works from is current.
-    pub async fn write_always(
-        &mut self,
-        status: &AppConfigDeploymentStatus,
-    ) -> Result<(), kube::Error> {
+    pub async fn write_always(&mut self, status: &K::Status) -> Result<(), kube::Error> {
         let patch = json!({
-            "apiVersion": "appconfig.operators.dev/v1alpha1",
-            "kind": "AppConfigDeployment",
+            "apiVersion": K::api_version(&()),
+            "kind": K::kind(&()),
             "metadata": {"resourceVersion": self.resource_version},
             "status": status,
         });

@@ -1,0 +1,56 @@
+//! What each controller's watch cache tells the rest of the process: `/readyz` once it has
+//! synced, and the resources metric, counted by Ready condition at every scrape.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{Resource, runtime::reflector::Store};
+use tracing::info;
+
+use crate::{
+    metrics::{Metrics, ReadyState, ResourceTracking},
+    shared::conditions::READY,
+    web::CacheSync,
+};
+
+/// Counts `controller`'s resources in `store` by their Ready condition, for as long as the
+/// returned guard lives.
+pub fn track_resources<K>(
+    metrics: &Metrics,
+    controller: &'static str,
+    store: &Store<K>,
+    conditions: fn(&K) -> Option<&[Condition]>,
+) -> ResourceTracking
+where
+    K: Resource + Clone + Send + Sync + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    let store = store.clone();
+    metrics.track_resources(controller, move || {
+        store
+            .state()
+            .iter()
+            .map(|resource| ready_state(conditions(resource)))
+            .collect()
+    })
+}
+
+/// Marks `synced` once `store` has its first full listing.
+pub async fn report_synced<K>(store: Store<K>, synced: CacheSync)
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    // Fails only when the controller stopped before its first list.
+    if store.wait_until_ready().await.is_ok() {
+        info!("watch cache synced");
+        synced.synced();
+    }
+}
+
+fn ready_state(conditions: Option<&[Condition]>) -> ReadyState {
+    conditions
+        .and_then(|c| c.iter().find(|c| c.type_ == READY))
+        .map_or_else(ReadyState::not_reconciled, |c| ReadyState {
+            status: c.status.clone(),
+            reason: c.reason.clone(),
+        })
+}

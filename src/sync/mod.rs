@@ -1,0 +1,189 @@
+//! The AppConfigSync controller: keeps a ConfigMap or Secret equal to what AppConfig serves.
+//!
+//! - `reconcile`: when a resource is due, and its status and Events;
+//! - `poll`: one poll: target checks, the AppConfig Data read, the target write;
+//! - `session`: the in-memory session, token and due time of each resource;
+//! - `content`, `target`: the configuration as a target holds it, and the target itself;
+//! - `status`: what the status and its conditions say.
+//!
+//! Polls are scheduled with the controller's requeues: no task per resource.
+
+mod content;
+mod poll;
+mod reconcile;
+mod session;
+mod status;
+mod target;
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use futures::StreamExt;
+use kube::{
+    Api, Client,
+    api::ListParams,
+    runtime::{
+        Controller,
+        controller::{self, Action},
+        watcher,
+    },
+};
+use tracing::{debug, info, warn};
+
+use crate::{
+    api::v1alpha1::AppConfigSync,
+    aws::AppConfigClients,
+    metrics::{self, Metrics},
+    shared::{backoff::Backoff, events::Publisher, watch_cache},
+    web::CacheSync,
+};
+
+pub use content::MAX_SIZE;
+pub use target::{SHA256_ANNOTATION, VERSION_LABEL_ANNOTATION};
+
+/// How the controller runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Watch one namespace only; `None` watches all.
+    pub namespace: Option<String>,
+    /// Reconcile only resources with these labels.
+    pub label_selector: Option<String>,
+    /// Resources reconciled at once; 0 means no limit.
+    pub concurrency: u16,
+    /// Names this operator instance in Events.
+    pub instance: String,
+    /// How long one second of a poll interval lasts: one second, except against an emulator
+    /// whose clock runs faster by the same factor.
+    pub second: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            namespace: None,
+            label_selector: None,
+            concurrency: 16,
+            instance: "appconfig-operator".into(),
+            second: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot write status: {0}")]
+    WriteStatus(#[source] kube::Error),
+    #[error("Kubernetes API call failed: {0}")]
+    Kubernetes(#[source] kube::Error),
+    #[error(
+        "cannot list AppConfigSyncs ({0}); is the CRD installed (kubectl apply --server-side -f crds/) and may the operator list them?"
+    )]
+    Startup(#[source] kube::Error),
+}
+
+/// What every reconcile shares.
+pub struct Context {
+    client: Client,
+    config: Config,
+    aws: AppConfigClients,
+    sessions: session::Sessions,
+    publisher: Publisher,
+    backoff: Backoff,
+}
+
+impl Context {
+    fn seconds(&self, seconds: u32) -> Duration {
+        self.config.second * seconds
+    }
+}
+
+/// The longest wait between retries of a failing resource, in poll-interval seconds; a retry
+/// never waits longer than the resource's poll interval either.
+const MAX_BACKOFF_SECONDS: u32 = 300;
+
+/// Runs the controller until `shutdown` completes, then finishes the reconciles in flight.
+pub async fn run(
+    client: Client,
+    aws: AppConfigClients,
+    config: Config,
+    metrics: Metrics,
+    synced: CacheSync,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) -> Result<(), Error> {
+    let api: Api<AppConfigSync> = match &config.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    api.list(&ListParams::default().limit(1))
+        .await
+        .map_err(Error::Startup)?;
+    let mut watch = watcher::Config::default().any_semantic();
+    if let Some(selector) = &config.label_selector {
+        watch = watch.labels(selector);
+    }
+    let sessions = session::Sessions::default();
+    let ctx = Arc::new(Context {
+        publisher: Publisher::new(client.clone(), config.instance.clone()),
+        backoff: Backoff::new(config.second * MAX_BACKOFF_SECONDS),
+        sessions: sessions.clone(),
+        client,
+        aws,
+        config: config.clone(),
+    });
+    info!(
+        namespace = config.namespace.as_deref().unwrap_or("(all)"),
+        label_selector = config.label_selector.as_deref().unwrap_or(""),
+        "AppConfigSync controller started"
+    );
+    let controller = Controller::new(api, watch)
+        .with_config(controller::Config::default().concurrency(config.concurrency));
+    let store = controller.store();
+    let _tracking =
+        watch_cache::track_resources(&metrics, metrics::APPCONFIGSYNC, &store, |sync| {
+            sync.status.as_ref()?.conditions.as_deref()
+        });
+    let reconciles = controller
+        .graceful_shutdown_on(shutdown)
+        .run(
+            move |sync, ctx| {
+                let metrics = metrics.clone();
+                async move {
+                    metrics
+                        .reconcile(metrics::APPCONFIGSYNC, reconcile::reconcile(sync, ctx))
+                        .await
+                }
+            },
+            error_policy,
+            ctx,
+        )
+        .for_each(|result| {
+            let sessions = sessions.clone();
+            async move {
+                match result {
+                    Ok((object, _)) => debug!(resource = %object, "reconciled"),
+                    // A resource's pending poll found it deleted: its session goes with it.
+                    Err(controller::Error::ObjectNotFound(object)) => {
+                        let key = format!(
+                            "{}/{}",
+                            object.namespace.as_deref().unwrap_or_default(),
+                            object.name
+                        );
+                        sessions.forget(&key);
+                        debug!(resource = %key, "deleted; its session is forgotten");
+                    }
+                    Err(controller::Error::ReconcilerFailed(e, object)) => {
+                        warn!(resource = %object, error = %e, "reconcile failed; retrying with backoff")
+                    }
+                    Err(e) => debug!(error = %e, "controller event"),
+                }
+            }
+        });
+    futures::join!(watch_cache::report_synced(store, synced), reconciles);
+    info!("AppConfigSync controller stopped");
+    Ok(())
+}
+
+fn error_policy(sync: Arc<AppConfigSync>, _: &Error, ctx: Arc<Context>) -> Action {
+    let key = reconcile::object_key(&sync);
+    let interval = ctx.seconds(sync.spec.poll_interval_seconds);
+    Action::requeue(ctx.backoff.next(&key, ctx.config.second).min(interval))
+}

@@ -1,0 +1,125 @@
+//! Targets the operator must not write: someone else's object, and content too large for one.
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::{
+    ResourceExt,
+    api::{Patch, PatchParams},
+};
+use serde_json::json;
+
+use super::{
+    apply, condition, config_maps, deploy, ready, setup, sync_spec, text, wait_config_map,
+    wait_sync,
+};
+use crate::{cluster::Cluster, operator::Operator, scenarios::scenario, world::World};
+
+scenario!(
+    a_target_owned_by_someone_else_is_never_overwritten,
+    World::start_fast
+);
+async fn a_target_owned_by_someone_else_is_never_overwritten(cluster: &Cluster, world: &World) {
+    let (t, instant) = setup(world).await;
+    deploy(world, &t, &instant, br#"{"a":1}"#, "application/json", None).await;
+    let theirs: ConfigMap = serde_json::from_value(json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "flags", "namespace": cluster.namespace},
+        "data": {"config.json": "theirs"},
+    }))
+    .unwrap();
+    let created = config_maps(cluster)
+        .patch(
+            "flags",
+            &PatchParams::apply("someone-else"),
+            &Patch::Apply(&theirs),
+        )
+        .await
+        .unwrap();
+    let operator = Operator::start(cluster, world).await;
+    apply(cluster, "flags", &sync_spec(&t, 15)).await;
+
+    let o = wait_sync(cluster, "flags", "TargetConflict", |o| {
+        ready(o) == Some(("False", "TargetConflict"))
+    })
+    .await;
+    let stalled = condition(&o, "Stalled").unwrap();
+    assert_eq!(stalled.status, "True");
+    assert!(
+        stalled.message.contains("ConfigMap/flags") && stalled.message.contains("someone-else"),
+        "names the target and who wrote it: {}",
+        stalled.message
+    );
+    let cm = config_maps(cluster).get("flags").await.unwrap();
+    assert_eq!(
+        cm.resource_version(),
+        created.resource_version(),
+        "untouched"
+    );
+    assert_eq!(text(&cm, "config.json").as_deref(), Some("theirs"));
+    assert_eq!(
+        world.calls("GetLatestConfiguration"),
+        0,
+        "no AppConfig call for a conflict"
+    );
+    assert!(
+        cluster
+            .event_reasons("flags")
+            .await
+            .contains(&"SyncFailed".to_owned())
+    );
+
+    // Its owner removes it: the next poll writes the sync's own.
+    super::delete(&config_maps(cluster), "flags").await;
+    wait_config_map(cluster, "flags", "written by the sync", |cm| {
+        cm.is_some_and(|cm| text(cm, "config.json").as_deref() == Some(r#"{"a":1}"#))
+    })
+    .await;
+    wait_sync(cluster, "flags", "Synced", |o| {
+        ready(o) == Some(("True", "Synced"))
+    })
+    .await;
+    operator.stop().await;
+}
+
+scenario!(
+    content_over_one_mebibyte_is_never_half_written,
+    World::start_fast
+);
+async fn content_over_one_mebibyte_is_never_half_written(cluster: &Cluster, world: &World) {
+    let (t, instant) = setup(world).await;
+    let large = "x".repeat(1024 * 1024 + 1);
+    deploy(world, &t, &instant, large.as_bytes(), "text/plain", None).await;
+    let operator = Operator::start(cluster, world).await;
+    apply(cluster, "flags", &sync_spec(&t, 15)).await;
+
+    let o = wait_sync(cluster, "flags", "TooLarge", |o| {
+        ready(o) == Some(("False", "TooLarge"))
+    })
+    .await;
+    let message = &condition(&o, "Stalled").unwrap().message;
+    assert!(
+        message.contains("1048577 bytes"),
+        "names the size: {message}"
+    );
+    assert!(
+        config_maps(cluster)
+            .get_opt("flags")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        cluster
+            .event_reasons("flags")
+            .await
+            .contains(&"SyncFailed".to_owned())
+    );
+
+    // A version that fits is written whole at the next poll.
+    deploy(world, &t, &instant, b"small", "text/plain", None).await;
+    wait_config_map(cluster, "flags", "written", |cm| {
+        cm.is_some_and(|cm| text(cm, "config.txt").as_deref() == Some("small"))
+    })
+    .await;
+    operator.stop().await;
+}

@@ -1,0 +1,126 @@
+//! One session per sync, each token used once; an expired or rejected token, or a restart,
+//! starts a new session and rewrites nothing.
+
+use kube::ResourceExt;
+
+use super::{apply, config_maps, deploy, ready, setup, sync_spec, syncs, wait_polls, wait_sync};
+use crate::{cluster::Cluster, operator::Operator, scenarios::scenario, world::World};
+
+scenario!(
+    tokens_are_used_once_and_a_refused_token_starts_a_new_session,
+    World::start_fast
+);
+async fn tokens_are_used_once_and_a_refused_token_starts_a_new_session(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let (t, instant) = setup(world).await;
+    deploy(world, &t, &instant, br#"{"a":1}"#, "application/json", None).await;
+    let operator = Operator::start(cluster, world).await;
+    apply(cluster, "flags", &sync_spec(&t, 15)).await;
+    wait_sync(cluster, "flags", "Synced", |o| {
+        ready(o) == Some(("True", "Synced"))
+    })
+    .await;
+    let target_version = config_maps(cluster)
+        .get("flags")
+        .await
+        .unwrap()
+        .resource_version();
+    let sync_version = syncs(cluster)
+        .get("flags")
+        .await
+        .unwrap()
+        .resource_version();
+
+    // Every poll used the previous answer's token: AppConfig refuses a token used twice, which
+    // would have cost a new session.
+    wait_polls(world, 3).await;
+    assert_eq!(world.calls("StartConfigurationSession"), 1);
+
+    // Tokens live 24 hours: a day later the next poll's token has expired.
+    world.advance(25 * 3600);
+    wait_polls(world, 2).await;
+    assert_eq!(
+        world.calls("StartConfigurationSession"),
+        2,
+        "expired: one new session"
+    );
+
+    // AppConfig forgets the session: its token is refused as not valid.
+    world.end_sessions();
+    wait_polls(world, 2).await;
+    assert_eq!(
+        world.calls("StartConfigurationSession"),
+        3,
+        "rejected: one new session"
+    );
+
+    // A new session answers with the whole configuration, which the target already holds.
+    assert_eq!(
+        config_maps(cluster)
+            .get("flags")
+            .await
+            .unwrap()
+            .resource_version(),
+        target_version
+    );
+    let o = syncs(cluster).get("flags").await.unwrap();
+    assert_eq!(o.resource_version(), sync_version, "no status write");
+    assert_eq!(ready(&o), Some(("True", "Synced")));
+    operator.stop().await;
+}
+
+scenario!(
+    a_restarted_operator_opens_a_new_session_and_rewrites_nothing,
+    World::start_fast
+);
+async fn a_restarted_operator_opens_a_new_session_and_rewrites_nothing(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let (t, instant) = setup(world).await;
+    deploy(world, &t, &instant, br#"{"a":1}"#, "application/json", None).await;
+    let operator = Operator::start(cluster, world).await;
+    apply(cluster, "flags", &sync_spec(&t, 15)).await;
+    wait_sync(cluster, "flags", "Synced", |o| {
+        ready(o) == Some(("True", "Synced"))
+    })
+    .await;
+    operator.kill().await;
+    let target_version = config_maps(cluster)
+        .get("flags")
+        .await
+        .unwrap()
+        .resource_version();
+    let sync_version = syncs(cluster)
+        .get("flags")
+        .await
+        .unwrap()
+        .resource_version();
+
+    let operator = Operator::start(cluster, world).await;
+    wait_polls(world, 2).await;
+    assert_eq!(world.calls("StartConfigurationSession"), 2);
+    assert_eq!(
+        config_maps(cluster)
+            .get("flags")
+            .await
+            .unwrap()
+            .resource_version(),
+        target_version
+    );
+    assert_eq!(
+        syncs(cluster)
+            .get("flags")
+            .await
+            .unwrap()
+            .resource_version(),
+        sync_version
+    );
+    assert_eq!(
+        cluster.event_reasons("flags").await,
+        ["ConfigurationUpdated"]
+    );
+    operator.stop().await;
+}
