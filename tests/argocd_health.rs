@@ -24,8 +24,9 @@ const VALID_STATUSES: [&str; 6] = [
     "Missing",
     "Unknown",
 ];
-/// Every reason in the AppConfigDeployment contract's conditions table: each has a case.
-const CONTRACT_REASONS: [&str; 13] = [
+/// Every Ready reason an AppConfigDeployment reports (the contract's conditions table), and
+/// every one an AppConfigSync reports: each has a case of its kind.
+const DEPLOYMENT_REASONS: [&str; 13] = [
     "Deployed",
     "Deploying",
     "Baking",
@@ -39,6 +40,16 @@ const CONTRACT_REASONS: [&str; 13] = [
     "AccessDenied",
     "InvalidRequest",
     "Suspended",
+];
+const SYNC_REASONS: [&str; 8] = [
+    "Synced",
+    "RetryingAwsError",
+    "TargetConflict",
+    "TooLarge",
+    "TargetRejected",
+    "NotFound",
+    "AccessDenied",
+    "InvalidRequest",
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -261,23 +272,29 @@ fn null_fields_are_absent_and_numbers_compare() {
 
 #[test]
 fn the_cases_cover_every_row_of_the_conditions_table() {
-    let reasons: Vec<String> = cases()
-        .iter()
-        .flat_map(|case| {
-            let obj = object(&case.input_path);
-            obj["status"]["conditions"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter(|condition| condition["type"] == "Ready")
-        .filter_map(|condition| condition["reason"].as_str().map(str::to_owned))
-        .collect();
-    for reason in CONTRACT_REASONS {
-        assert!(
-            reasons.iter().any(|r| r == reason),
-            "no health case has a Ready condition with reason {reason}"
-        );
+    for (kind, expected) in [
+        ("AppConfigDeployment", &DEPLOYMENT_REASONS[..]),
+        ("AppConfigSync", &SYNC_REASONS[..]),
+    ] {
+        let reasons: Vec<String> = cases()
+            .iter()
+            .map(|case| object(&case.input_path))
+            .filter(|obj| obj["kind"] == kind)
+            .flat_map(|obj| {
+                obj["status"]["conditions"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter(|condition| condition["type"] == "Ready")
+            .filter_map(|condition| condition["reason"].as_str().map(str::to_owned))
+            .collect();
+        for reason in expected {
+            assert!(
+                reasons.iter().any(|r| r == reason),
+                "no {kind} health case has a Ready condition with reason {reason}"
+            );
+        }
     }
 }
 

@@ -16,8 +16,8 @@ def flag(args: list[str], name: str) -> str | None:
 def test_defaults(render):
     m = render()
     assert m.kinds() == sorted([
-        "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Deployment",
-        "Role", "RoleBinding", "Service", "ServiceAccount",
+        "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+        "CustomResourceDefinition", "Deployment", "Role", "RoleBinding", "Service", "ServiceAccount",
     ])
     deployment = m.one("Deployment", FULLNAME)
     assert deployment["metadata"]["namespace"] == NAMESPACE
