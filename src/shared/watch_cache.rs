@@ -1,8 +1,14 @@
-//! What each controller's watch cache tells the rest of the process: `/readyz` once it has
-//! synced, and the resources metric, counted by Ready condition at every scrape.
+//! Each controller's watch: what it lists and watches, and what its cache tells the rest of the
+//! process: `/readyz` once it has synced, and the resources metric, counted by Ready condition at
+//! every scrape.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::{Resource, runtime::reflector::Store};
+use kube::{
+    Api, Client, Resource,
+    api::ListParams,
+    runtime::{reflector::Store, watcher},
+};
+use serde::de::DeserializeOwned;
 use tracing::info;
 
 use crate::{
@@ -10,6 +16,32 @@ use crate::{
     shared::conditions::READY,
     web::CacheSync,
 };
+
+/// The resources to watch, in `namespace` (or all) with `label_selector` (or any labels), after
+/// one list that fails at once if the CRD is missing or the operator may not list them.
+pub async fn watched<K>(
+    client: &Client,
+    namespace: Option<&str>,
+    label_selector: Option<&str>,
+) -> Result<(Api<K>, watcher::Config), kube::Error>
+where
+    K: Resource<Scope = kube::core::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let api: Api<K> = match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    api.list(&ListParams::default().limit(1)).await?;
+    let mut watch = watcher::Config::default().any_semantic();
+    if let Some(selector) = label_selector {
+        watch = watch.labels(selector);
+    }
+    Ok((api, watch))
+}
 
 /// Counts `controller`'s resources in `store` by their Ready condition, for as long as the
 /// returned guard lives.

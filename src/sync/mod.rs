@@ -19,12 +19,10 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use futures::StreamExt;
 use kube::{
-    Api, Client,
-    api::ListParams,
+    Client,
     runtime::{
         Controller,
         controller::{self, Action},
-        watcher,
     },
 };
 use tracing::{debug, info, warn};
@@ -109,17 +107,13 @@ pub async fn run(
     synced: CacheSync,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> Result<(), Error> {
-    let api: Api<AppConfigSync> = match &config.namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    };
-    api.list(&ListParams::default().limit(1))
-        .await
-        .map_err(Error::Startup)?;
-    let mut watch = watcher::Config::default().any_semantic();
-    if let Some(selector) = &config.label_selector {
-        watch = watch.labels(selector);
-    }
+    let (api, watch) = watch_cache::watched::<AppConfigSync>(
+        &client,
+        config.namespace.as_deref(),
+        config.label_selector.as_deref(),
+    )
+    .await
+    .map_err(Error::Startup)?;
     let sessions = session::Sessions::default();
     let ctx = Arc::new(Context {
         publisher: Publisher::new(client.clone(), config.instance.clone()),

@@ -70,6 +70,29 @@ fn leading(metrics: &Metrics) -> bool {
 }
 
 /// Waits until `operator` stands by, as its readiness says.
+/// Replica "replica-a" leading and "replica-b" standing by, on a lease of `lease_duration`.
+async fn leader_and_standby(
+    cluster: &Cluster,
+    world: &World,
+    lease_duration: Duration,
+) -> (Operator, Operator) {
+    let a = Operator::launch(
+        cluster,
+        world,
+        elected(cluster, "replica-a", lease_duration),
+    )
+    .await;
+    wait_until("replica-a leading", || a.leads()).await;
+    let b = Operator::launch(
+        cluster,
+        world,
+        elected(cluster, "replica-b", lease_duration),
+    )
+    .await;
+    wait_standby(&b).await;
+    (a, b)
+}
+
 async fn wait_standby(operator: &Operator) {
     let standing_by = tokio::time::timeout(PATIENCE, async {
         loop {
@@ -101,20 +124,7 @@ async fn one_replica_reconciles_and_another_takes_over_when_it_dies() {
     let v2 = world.version(&t, &t.profile, r#"{"v":2}"#, None).await;
     world.strategy("instant", 0, 100.0, 0).await;
 
-    let a = Operator::launch(
-        &cluster,
-        &world,
-        elected(&cluster, "replica-a", LEASE_DURATION),
-    )
-    .await;
-    wait_until("replica-a leading", || a.leads()).await;
-    let b = Operator::launch(
-        &cluster,
-        &world,
-        elected(&cluster, "replica-b", LEASE_DURATION),
-    )
-    .await;
-    wait_standby(&b).await;
+    let (a, b) = leader_and_standby(&cluster, &world, LEASE_DURATION).await;
 
     cluster.apply("flags", &spec(&t, &v1, "instant")).await;
     cluster
@@ -262,20 +272,7 @@ async fn a_stopped_leader_releases_the_lease_and_a_standby_takes_over_at_once() 
     let t = world.target("shop", "production", "flags", &[]).await;
     let v1 = world.version(&t, &t.profile, "{}", None).await;
     world.strategy("instant", 0, 100.0, 0).await;
-    let a = Operator::launch(
-        &cluster,
-        &world,
-        elected(&cluster, "replica-a", LEASE_DURATION),
-    )
-    .await;
-    wait_until("replica-a leading", || a.leads()).await;
-    let b = Operator::launch(
-        &cluster,
-        &world,
-        elected(&cluster, "replica-b", LEASE_DURATION),
-    )
-    .await;
-    wait_standby(&b).await;
+    let (a, b) = leader_and_standby(&cluster, &world, LEASE_DURATION).await;
 
     a.stop().await;
     wait_until("replica-b leading", || b.leads()).await;
@@ -296,20 +293,7 @@ async fn a_leader_that_cannot_renew_stops_before_a_standby_takes_over() {
     const LEASE_DURATION: Duration = Duration::from_secs(3);
     let cluster = Cluster::connect(Backend::Fake).await;
     let world = World::start().await;
-    let a = Operator::launch(
-        &cluster,
-        &world,
-        elected(&cluster, "replica-a", LEASE_DURATION),
-    )
-    .await;
-    wait_until("replica-a leading", || a.leads()).await;
-    let b = Operator::launch(
-        &cluster,
-        &world,
-        elected(&cluster, "replica-b", LEASE_DURATION),
-    )
-    .await;
-    wait_standby(&b).await;
+    let (a, b) = leader_and_standby(&cluster, &world, LEASE_DURATION).await;
 
     // Both leader gauges, sampled until the takeover is over.
     let both_led = Arc::new(AtomicUsize::new(0));
@@ -439,20 +423,7 @@ async fn a_leader_stops_promptly_when_the_api_server_does_not_answer() {
     const LEASE_DURATION: Duration = Duration::from_secs(300);
     let cluster = Cluster::connect(Backend::Fake).await;
     let world = World::start().await;
-    let a = Operator::launch(
-        &cluster,
-        &world,
-        elected(&cluster, "replica-a", LEASE_DURATION),
-    )
-    .await;
-    wait_until("replica-a leading", || a.leads()).await;
-    let b = Operator::launch(
-        &cluster,
-        &world,
-        elected(&cluster, "replica-b", LEASE_DURATION),
-    )
-    .await;
-    wait_standby(&b).await;
+    let (a, b) = leader_and_standby(&cluster, &world, LEASE_DURATION).await;
     // A standby's attempt on the lease gets no answer: the stop must not wait for one.
     let b_link = b.link.clone().expect("a fake API server");
     b_link.stall();
