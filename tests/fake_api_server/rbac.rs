@@ -406,7 +406,7 @@ async fn blocking_an_owners_deletion_needs_update_on_its_finalizers() {
             "blockOwnerDeletion": block,
         })
     };
-    let writer = rule("", "configmaps", &["create", "patch"]);
+    let writer = rule("", "configmaps", &["create", "patch", "delete"]);
     let grants = Grants::new(USER).role(NS, vec![writer.clone()]);
     let maps = Api::<ConfigMap>::namespaced(fake.client_with(grants.clone()), NS);
     let apply = PatchParams::apply("operator");
@@ -522,4 +522,40 @@ async fn an_admin_may_block_any_owners_deletion() {
     )
     .await
     .unwrap();
+}
+
+#[tokio::test]
+async fn changing_owner_references_needs_delete_on_the_object() {
+    let fake = FakeApiServer::new();
+    Api::<ConfigMap>::namespaced(fake.client(), NS)
+        .create(&PostParams::default(), &config_map("c", &[]))
+        .await
+        .unwrap();
+    let grants = Grants::new(USER).role(NS, vec![rule("", "configmaps", &["patch"])]);
+    let maps = Api::<ConfigMap>::namespaced(fake.client_with(grants.clone()), NS);
+    let owner = json!({
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "name": "w",
+        "uid": "not-stored",
+    });
+    let adopt = Patch::Merge(json!({"metadata": {"ownerReferences": [owner]}}));
+    let refused = api_error(maps.patch("c", &PatchParams::default(), &adopt).await);
+    assert_eq!((refused.code, refused.reason.as_str()), (403, "Forbidden"));
+    assert_eq!(
+        refused.message,
+        r#"configmaps "c" is forbidden: cannot set an ownerRef on a resource you can't delete: , <nil>"#
+    );
+    assert_eq!(
+        asked(grants.refused()),
+        [check("", "configmaps", "delete", "c")]
+    );
+    let stored = fake.get("api/v1", Some(NS), "configmaps", "c").unwrap();
+    assert!(stored["metadata"]["ownerReferences"].is_null(), "{stored}");
+    // Other changes leave the references alone and need nothing more.
+    let relabel = Patch::Merge(json!({"metadata": {"labels": {"team": "shop"}}}));
+    maps.patch("c", &PatchParams::default(), &relabel)
+        .await
+        .unwrap();
+    assert_eq!(grants.refused().len(), 1);
 }

@@ -1,7 +1,9 @@
 //! The OwnerReferencesPermissionEnforcement admission plugin, which many clusters enable
-//! (OpenShift among them): a write that makes an owner reference block its owner's deletion
-//! (`blockOwnerDeletion: true` on a new reference, or on one that did not block before) needs
-//! `update` on the owner's `<plural>/finalizers`, by name, in the owner's namespace.
+//! (OpenShift among them): an update that changes owner references needs `delete` on the object
+//! (a create needs nothing more: its creator could have set them anyway), and a write that makes
+//! an owner reference block its owner's deletion (`blockOwnerDeletion: true` on a new reference,
+//! or on one that did not block before) needs `update` on the owner's `<plural>/finalizers`, by
+//! name, in the owner's namespace.
 
 use std::collections::HashMap;
 
@@ -21,6 +23,23 @@ pub(super) fn admit(
     old: Option<&Value>,
     new: &Value,
 ) -> Result<(), ApiError> {
+    if let Some(old) = old
+        && references(old) != references(new)
+    {
+        let deleting = Access {
+            group: key.resource.group().to_owned(),
+            resource: key.resource.plural.clone(),
+            verb: "delete".to_owned(),
+            namespace: Some(key.namespace.clone()).filter(|ns| !ns.is_empty()),
+            name: Some(key.name.clone()),
+        };
+        if !grants.allows(deleting) {
+            return Err(refusal(
+                key,
+                "cannot set an ownerRef on a resource you can't delete",
+            ));
+        }
+    }
     let blocking_before: HashMap<&str, bool> = old
         .map(references)
         .unwrap_or_default()
@@ -35,12 +54,19 @@ pub(super) fn admit(
     });
     for reference in newly_blocking {
         if !grants.allows(finalizers_of(store, key, reference)) {
-            // The plugin wraps the authorizer's reason and error; RBAC gives none of either.
-            let why = "cannot set blockOwnerDeletion if an ownerReference refers to a resource you can't set finalizers on: , <nil>";
-            return Err(ApiError::forbidden(&key.resource, &key.name, why));
+            return Err(refusal(
+                key,
+                "cannot set blockOwnerDeletion if an ownerReference refers to a resource you can't set finalizers on",
+            ));
         }
     }
     Ok(())
+}
+
+/// The plugin's 403: what was refused, then the authorizer's reason and error, of which RBAC
+/// gives none.
+fn refusal(key: &ObjectKey, what: &str) -> ApiError {
+    ApiError::forbidden(&key.resource, &key.name, &format!("{what}: , <nil>"))
 }
 
 /// Updating the finalizers of the object `reference` names: its resource is the stored
