@@ -1,37 +1,55 @@
-//! The chart's RBAC rules against what the operator calls: a whole lifecycle under the rules
-//! uses every grant (an unused grant fails here; a missing one fails every scenario, which all
-//! run under the rules), and a call outside them is refused.
+//! The chart's RBAC rules against what the operator calls: a whole lifecycle of both
+//! controllers under the rules uses every grant (an unused grant fails here; a missing one fails
+//! every scenario, which all run under the rules), and a call outside them is refused.
 
 use std::{collections::BTreeSet, time::Duration};
 
-use appconfig_operator::api::v1alpha1::DeletionPolicy;
+use appconfig_operator::api::v1alpha1::{DeletionPolicy, TargetKind};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 
 use crate::{
     cluster::{Backend, Cluster, PATIENCE},
+    fake_api_server::{Access, Grants},
     operator::{Operator, elected},
     rbac::{self, chart_rules, granted},
-    scenarios::{ready, served, spec, state},
-    world::World,
+    scenarios::{
+        ready, served, spec, state,
+        sync::{self, secrets, sync_spec, text, wait_config_map, wait_until},
+    },
+    world::{Target, World},
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_lifecycle_uses_every_grant_of_the_chart() {
     let cluster = Cluster::connect(Backend::Fake).await;
-    let world = World::start().await;
-    let t = world.target("shop", "production", "flags", &[]).await;
-    let v1 = world.version(&t, &t.profile, "{}", None).await;
-    let v2 = world.version(&t, &t.profile, r#"{"v":2}"#, None).await;
-    world.strategy("instant", 0, 100.0, 0).await;
-    world.strategy("slow", 10, 10.0, 0).await;
+    // Fast, so that AppConfigSync poll intervals pass in a fraction of a second.
+    let world = World::start_fast().await;
     let operator = Operator::launch(
         &cluster,
         &world,
         elected(&cluster, "replica-a", Duration::from_secs(5)),
     )
     .await;
+    deployment_lifecycle(&cluster, &world).await;
+    sync_lifecycle(&cluster, &world).await;
+    let grants = operator
+        .grants
+        .clone()
+        .expect("the fake API server enforces the rules");
+    // Stopping releases the lease, and fails on any call the rules refused.
+    operator.stop().await;
+    assert_every_grant_used(&grants);
+}
 
+/// An AppConfigDeployment deployed, changed mid-rollout, and deleted with its deployment stopped.
+async fn deployment_lifecycle(cluster: &Cluster, world: &World) {
+    let t = world.target("shop", "production", "flags", &[]).await;
+    let v1 = world.version(&t, &t.profile, "{}", None).await;
+    let v2 = world.version(&t, &t.profile, r#"{"v":2}"#, None).await;
+    world.strategy("instant", 0, 100.0, 0).await;
+    // Long enough, even on the fast clock, to be seen deploying.
+    world.strategy("slow", 600, 10.0, 0).await;
     let mut declared = spec(&t, &v1, "instant");
     declared.deletion_policy = DeletionPolicy::Stop;
     cluster.apply("flags", &declared).await;
@@ -50,18 +68,74 @@ async fn a_full_lifecycle_uses_every_grant_of_the_chart() {
     cluster.wait_gone("flags").await;
     assert_eq!(world.calls("StopDeployment"), 1);
     assert!(!cluster.events("flags").await.is_empty());
-    let grants = operator
-        .grants
-        .clone()
-        .expect("the fake API server enforces the rules");
-    // Stopping releases the lease.
-    operator.stop().await;
+}
 
-    let used: BTreeSet<(String, String, String)> = grants
-        .used()
-        .into_iter()
-        .map(|access| (access.group, access.resource, access.verb))
-        .collect();
+/// An AppConfigSync writing a ConfigMap, rewriting it on new content, moving to a Secret, then
+/// to a Secret of another name (each move deletes the old target), and deleted.
+async fn sync_lifecycle(cluster: &Cluster, world: &World) {
+    let application = world.target("data", "production", "flags", &[]).await;
+    let t = Target {
+        environment: world
+            .environment(&application.application, "staging", &[])
+            .await,
+        ..application
+    };
+    let instant = world.strategy("sync-instant", 0, 100.0, 0).await;
+    let deploy = async |content: &str| {
+        sync::deploy(
+            world,
+            &t,
+            &instant,
+            content.as_bytes(),
+            "application/json",
+            None,
+        )
+        .await
+    };
+    deploy(r#"{"v":1}"#).await;
+    let mut declared = sync_spec(&t, 15);
+    sync::apply(cluster, "data", &declared).await;
+    wait_config_map(cluster, "data", "written", |cm| {
+        cm.is_some_and(|cm| text(cm, "config.json").as_deref() == Some(r#"{"v":1}"#))
+    })
+    .await;
+
+    deploy(r#"{"v":2}"#).await;
+    wait_config_map(cluster, "data", "rewritten", |cm| {
+        cm.is_some_and(|cm| text(cm, "config.json").as_deref() == Some(r#"{"v":2}"#))
+    })
+    .await;
+
+    declared.target.kind = TargetKind::Secret;
+    sync::apply(cluster, "data", &declared).await;
+    wait_secret(cluster, "data", true).await;
+    wait_config_map(cluster, "data", "deleted", |cm| cm.is_none()).await;
+
+    declared.target.name = Some("data-renamed".to_owned());
+    sync::apply(cluster, "data", &declared).await;
+    wait_secret(cluster, "data-renamed", true).await;
+    wait_secret(cluster, "data", false).await;
+
+    sync::delete(&sync::syncs(cluster), "data").await;
+    // The garbage collector deletes the target with its owner.
+    wait_secret(cluster, "data-renamed", false).await;
+}
+
+async fn wait_secret(cluster: &Cluster, name: &str, present: bool) {
+    let api = secrets(cluster);
+    let what = if present { "written" } else { "deleted" };
+    wait_until(
+        &format!("Secret {name} {what}"),
+        async || api.get_opt(name).await.expect("secrets can be read"),
+        |secret| secret.is_some() == present,
+    )
+    .await;
+}
+
+/// Fails naming every (API group, resource, verb) the chart grants and the operator never used.
+fn assert_every_grant_used(grants: &Grants) {
+    let grant = |access: Access| (access.group, access.resource, access.verb);
+    let used: BTreeSet<(String, String, String)> = grants.used().into_iter().map(grant).collect();
     let unused: Vec<_> = granted(&chart_rules())
         .into_iter()
         .filter(|grant| !used.contains(grant))

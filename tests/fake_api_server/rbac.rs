@@ -2,7 +2,14 @@
 //! subresources, verbs and resourceNames are each checked; refusals are the API server's 403.
 
 use http_body_util::BodyExt;
-use k8s_openapi::api::{coordination::v1::Lease, core::v1::Namespace, rbac::v1::PolicyRule};
+use k8s_openapi::{
+    api::{
+        coordination::v1::Lease,
+        core::v1::{ConfigMap, Namespace},
+        rbac::v1::PolicyRule,
+    },
+    apimachinery::pkg::apis::meta::v1::OwnerReference,
+};
 use kube::{
     Api,
     api::{ListParams, ObjectMeta, Patch, PatchParams, PostParams, WatchParams},
@@ -10,8 +17,8 @@ use kube::{
 use serde_json::{Value, json};
 
 use crate::{
-    ACD_PLURAL, ACD_PREFIX, NS, api_error, deployment,
-    fake_api_server::{FakeApiServer, Grants},
+    ACD_PLURAL, ACD_PREFIX, NS, api_error, config_map, deployment,
+    fake_api_server::{Access, FakeApiServer, Grants},
 };
 use appconfig_operator::api::v1alpha1::AppConfigDeployment;
 
@@ -285,4 +292,270 @@ async fn a_path_naming_no_resource_is_refused_before_it_is_found_missing() {
     assert_eq!(grants.refused().len(), 1);
     // An admin is allowed every path, and learns it does not exist.
     assert_eq!(raw_get(&fake.client(), "/no/such/path").await.0, 404);
+}
+
+fn applied_config_map(name: &str, owner: Option<Value>) -> Patch<Value> {
+    let mut object = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": NS},
+        "data": {"key": "value"},
+    });
+    if let Some(owner) = owner {
+        object["metadata"]["ownerReferences"] = json!([owner]);
+    }
+    Patch::Apply(object)
+}
+
+/// What RBAC was asked, as (group, resource, verb, name).
+fn asked(accesses: Vec<Access>) -> Vec<(String, String, String, Option<String>)> {
+    accesses
+        .into_iter()
+        .map(|a| (a.group, a.resource, a.verb, a.name))
+        .collect()
+}
+
+fn check(
+    group: &str,
+    resource: &str,
+    verb: &str,
+    name: &str,
+) -> (String, String, String, Option<String>) {
+    (
+        group.into(),
+        resource.into(),
+        verb.into(),
+        Some(name.into()),
+    )
+}
+
+#[tokio::test]
+async fn a_server_side_apply_that_creates_is_authorized_as_a_create_too() {
+    let fake = FakeApiServer::new();
+    let patch_only = Grants::new(USER).role(NS, vec![rule("", "configmaps", &["patch"])]);
+    let maps = Api::<ConfigMap>::namespaced(fake.client_with(patch_only.clone()), NS);
+    let apply = PatchParams::apply("operator");
+    let refused = api_error(
+        maps.patch("flags", &apply, &applied_config_map("flags", None))
+            .await,
+    );
+    assert_eq!((refused.code, refused.reason.as_str()), (403, "Forbidden"));
+    // The API server checks the create once the patch is allowed, and words the refusal with
+    // RBAC's reason, which is empty.
+    assert_eq!(refused.message, r#"configmaps "flags" is forbidden: "#);
+    assert_eq!(
+        refused
+            .details
+            .as_ref()
+            .map(|d| (d.name.as_str(), d.kind.as_str())),
+        Some(("flags", "configmaps"))
+    );
+    assert!(
+        fake.get("api/v1", Some(NS), "configmaps", "flags")
+            .is_none()
+    );
+    assert_eq!(
+        asked(patch_only.refused()),
+        [check("", "configmaps", "create", "flags")]
+    );
+
+    let may_create = Grants::new(USER).role(NS, vec![rule("", "configmaps", &["patch", "create"])]);
+    let maps = Api::<ConfigMap>::namespaced(fake.client_with(may_create.clone()), NS);
+    maps.patch("flags", &apply, &applied_config_map("flags", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        asked(may_create.used()),
+        [
+            check("", "configmaps", "patch", "flags"),
+            check("", "configmaps", "create", "flags"),
+        ]
+    );
+    // Applying to an object that exists is a patch only.
+    let mut changed = applied_config_map("flags", None);
+    if let Patch::Apply(object) = &mut changed {
+        object["data"]["key"] = json!("changed");
+    }
+    Api::<ConfigMap>::namespaced(fake.client_with(patch_only.clone()), NS)
+        .patch("flags", &apply, &changed)
+        .await
+        .unwrap();
+    assert_eq!(
+        patch_only.refused().len(),
+        1,
+        "only the first apply was refused"
+    );
+    let stored = fake.get("api/v1", Some(NS), "configmaps", "flags").unwrap();
+    assert_eq!(stored["data"]["key"], "changed");
+}
+
+#[tokio::test]
+async fn blocking_an_owners_deletion_needs_update_on_its_finalizers() {
+    let fake = fake_with_deployment().await;
+    let owner_uid = fake.get(ACD_PREFIX, Some(NS), ACD_PLURAL, "a").unwrap()["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let owner = |block: bool| {
+        json!({
+            "apiVersion": "appconfig.operators.dev/v1alpha1",
+            "kind": "AppConfigDeployment",
+            "name": "a",
+            "uid": owner_uid,
+            "controller": true,
+            "blockOwnerDeletion": block,
+        })
+    };
+    let writer = rule("", "configmaps", &["create", "patch", "delete"]);
+    let grants = Grants::new(USER).role(NS, vec![writer.clone()]);
+    let maps = Api::<ConfigMap>::namespaced(fake.client_with(grants.clone()), NS);
+    let apply = PatchParams::apply("operator");
+
+    let refused = api_error(
+        maps.patch("c", &apply, &applied_config_map("c", Some(owner(true))))
+            .await,
+    );
+    assert_eq!((refused.code, refused.reason.as_str()), (403, "Forbidden"));
+    assert_eq!(
+        refused.message,
+        r#"configmaps "c" is forbidden: cannot set blockOwnerDeletion if an ownerReference refers to a resource you can't set finalizers on: , <nil>"#
+    );
+    assert!(fake.get("api/v1", Some(NS), "configmaps", "c").is_none());
+    let finalizers = check(
+        "appconfig.operators.dev",
+        "appconfigdeployments/finalizers",
+        "update",
+        "a",
+    );
+    assert_eq!(asked(grants.refused()), std::slice::from_ref(&finalizers));
+    assert_eq!(
+        grants.refused()[0].namespace.as_deref(),
+        Some(NS),
+        "in the owner's namespace"
+    );
+
+    // A reference that does not block needs nothing more, and neither does keeping one that
+    // already blocked; making it block does.
+    maps.patch("c", &apply, &applied_config_map("c", Some(owner(false))))
+        .await
+        .unwrap();
+    let refused = api_error(
+        maps.patch("c", &apply, &applied_config_map("c", Some(owner(true))))
+            .await,
+    );
+    assert_eq!(refused.code, 403);
+    assert_eq!(grants.refused().len(), 2);
+
+    let may_block = Grants::new(USER).role(
+        NS,
+        vec![
+            writer,
+            PolicyRule {
+                resource_names: Some(vec!["a".to_owned()]),
+                ..rule(
+                    "appconfig.operators.dev",
+                    "appconfigdeployments/finalizers",
+                    &["update"],
+                )
+            },
+        ],
+    );
+    Api::<ConfigMap>::namespaced(fake.client_with(may_block.clone()), NS)
+        .patch("c", &apply, &applied_config_map("c", Some(owner(true))))
+        .await
+        .unwrap();
+    assert!(asked(may_block.used()).contains(&finalizers));
+    let mut relabelled = applied_config_map("c", Some(owner(true)));
+    if let Patch::Apply(object) = &mut relabelled {
+        object["metadata"]["labels"] = json!({"team": "shop"});
+    }
+    maps.patch("c", &apply, &relabelled).await.unwrap();
+    assert_eq!(grants.refused().len(), 2, "the reference blocked already");
+    let stored = fake.get("api/v1", Some(NS), "configmaps", "c").unwrap();
+    assert_eq!(
+        stored["metadata"]["ownerReferences"][0]["blockOwnerDeletion"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn an_owner_not_found_is_named_by_its_kinds_plural() {
+    let fake = FakeApiServer::new();
+    let grants = Grants::new(USER).role(NS, vec![rule("", "configmaps", &["create"])]);
+    let maps = Api::<ConfigMap>::namespaced(fake.client_with(grants.clone()), NS);
+    let mut map = config_map("c", &[]);
+    map.metadata.owner_references = Some(vec![OwnerReference {
+        api_version: "example.com/v1".to_owned(),
+        kind: "Widget".to_owned(),
+        name: "w".to_owned(),
+        uid: "not-stored".to_owned(),
+        block_owner_deletion: Some(true),
+        controller: None,
+    }]);
+    let refused = api_error(maps.create(&PostParams::default(), &map).await);
+    assert_eq!(refused.code, 403);
+    assert_eq!(
+        asked(grants.refused()),
+        [check("example.com", "widgets/finalizers", "update", "w")]
+    );
+    // Without blockOwnerDeletion, the plugin asks nothing.
+    map.metadata.owner_references.as_mut().unwrap()[0].block_owner_deletion = None;
+    maps.create(&PostParams::default(), &map).await.unwrap();
+    assert_eq!(grants.refused().len(), 1);
+}
+
+#[tokio::test]
+async fn an_admin_may_block_any_owners_deletion() {
+    let fake = fake_with_deployment().await;
+    let maps = Api::<ConfigMap>::namespaced(fake.client(), NS);
+    let owner = json!({
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "name": "w",
+        "uid": "not-stored",
+        "blockOwnerDeletion": true,
+    });
+    maps.patch(
+        "c",
+        &PatchParams::apply("admin"),
+        &applied_config_map("c", Some(owner)),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn changing_owner_references_needs_delete_on_the_object() {
+    let fake = FakeApiServer::new();
+    Api::<ConfigMap>::namespaced(fake.client(), NS)
+        .create(&PostParams::default(), &config_map("c", &[]))
+        .await
+        .unwrap();
+    let grants = Grants::new(USER).role(NS, vec![rule("", "configmaps", &["patch"])]);
+    let maps = Api::<ConfigMap>::namespaced(fake.client_with(grants.clone()), NS);
+    let owner = json!({
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "name": "w",
+        "uid": "not-stored",
+    });
+    let adopt = Patch::Merge(json!({"metadata": {"ownerReferences": [owner]}}));
+    let refused = api_error(maps.patch("c", &PatchParams::default(), &adopt).await);
+    assert_eq!((refused.code, refused.reason.as_str()), (403, "Forbidden"));
+    assert_eq!(
+        refused.message,
+        r#"configmaps "c" is forbidden: cannot set an ownerRef on a resource you can't delete: , <nil>"#
+    );
+    assert_eq!(
+        asked(grants.refused()),
+        [check("", "configmaps", "delete", "c")]
+    );
+    let stored = fake.get("api/v1", Some(NS), "configmaps", "c").unwrap();
+    assert!(stored["metadata"]["ownerReferences"].is_null(), "{stored}");
+    // Other changes leave the references alone and need nothing more.
+    let relabel = Patch::Merge(json!({"metadata": {"labels": {"team": "shop"}}}));
+    maps.patch("c", &PatchParams::default(), &relabel)
+        .await
+        .unwrap();
+    assert_eq!(grants.refused().len(), 1);
 }

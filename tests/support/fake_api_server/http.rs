@@ -82,6 +82,7 @@ async fn respond(
         manager: field_manager.or(agent).unwrap_or("unknown"),
         field_manager,
         force: query.flag("force"),
+        grants,
     };
     let name = route.name.as_deref().unwrap_or_default();
 

@@ -6,6 +6,10 @@
 //! accepted without discovery. Custom resources (groups with a dot outside `*.k8s.io`) have a
 //! status subresource and a `metadata.generation`.
 //!
+//! Clients made with `client_with` are authorized as RBAC does (`rbac.rs`), a server-side apply
+//! that creates as a create too, and their owner references are admitted as the
+//! OwnerReferencesPermissionEnforcement plugin admits them (`owner_admission.rs`).
+//!
 //! Deleting an object garbage-collects its dependents (owner references, background
 //! propagation, as the controller manager does); ConfigMaps and Secrets are validated as the API
 //! server validates them.
@@ -17,6 +21,7 @@ mod fields;
 mod gc;
 mod http;
 mod list;
+mod owner_admission;
 mod patch;
 mod rbac;
 mod resource;
@@ -24,7 +29,9 @@ mod route;
 mod select;
 mod serve;
 
-pub use rbac::Grants;
+// Each test crate uses the part of the handle it needs.
+#[allow(unused_imports)]
+pub use rbac::{Access, Grants};
 pub use serve::kubeconfig;
 mod store;
 mod watch;

@@ -112,34 +112,44 @@ impl Grants {
             Verb::List | Verb::Watch => query.get("fieldSelector").and_then(exact_name),
             _ => None,
         };
-        let access = Access {
-            group: route.resource.group().to_string(),
-            resource: match &route.subresource {
-                Some(sub) => format!("{}/{sub}", route.resource.plural),
-                None => route.resource.plural.clone(),
-            },
-            verb: verb.as_str().to_string(),
-            namespace: route.namespace.clone(),
-            name: route.name.clone().or(named_by_selector),
-        };
+        let access = access(verb, route, route.name.clone().or(named_by_selector));
+        if self.allows(access.clone()) {
+            Ok(())
+        } else {
+            Err(self.forbidden(&access, route))
+        }
+    }
+
+    /// A server-side apply that creates its object is authorized as a create too, once the
+    /// patch is allowed: the API server's refusal names no user and gives RBAC's empty reason.
+    pub(super) fn authorize_create_on_apply(
+        &self,
+        route: &Route,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        if self.allows(access(Verb::Create, route, Some(name.to_owned()))) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(&route.resource, name, ""))
+        }
+    }
+
+    /// Whether `access` is granted; recorded as used or refused, as every check is, whether
+    /// the request asks for it or admission does.
+    pub(super) fn allows(&self, access: Access) -> bool {
         let in_namespace = self
             .namespaced
             .iter()
             .filter(|(namespace, _)| Some(namespace) == access.namespace.as_ref())
             .flat_map(|(_, rules)| rules);
-        if self
+        let allowed = self
             .cluster
             .iter()
             .chain(in_namespace)
-            .any(|rule| grants(rule, &access))
-        {
-            self.used.lock().expect("grants lock").push(access);
-            Ok(())
-        } else {
-            let refusal = self.forbidden(&access, route);
-            self.refused.lock().expect("grants lock").push(access);
-            Err(refusal)
-        }
+            .any(|rule| grants(rule, &access));
+        let record = if allowed { &self.used } else { &self.refused };
+        record.lock().expect("grants lock").push(access);
+        allowed
     }
 
     fn forbidden(&self, access: &Access, route: &Route) -> ApiError {
@@ -164,6 +174,19 @@ impl Grants {
             details["name"] = json!(name);
         }
         ApiError::new(403, "Forbidden", message).with_details(details)
+    }
+}
+
+fn access(verb: Verb, route: &Route, name: Option<String>) -> Access {
+    Access {
+        group: route.resource.group().to_string(),
+        resource: match &route.subresource {
+            Some(sub) => format!("{}/{sub}", route.resource.plural),
+            None => route.resource.plural.clone(),
+        },
+        verb: verb.as_str().to_string(),
+        namespace: route.namespace.clone(),
+        name,
     }
 }
 

@@ -105,6 +105,14 @@ impl Store {
             .map(|(_, stored)| &stored.object)
     }
 
+    /// The key of the object with this uid, if it exists.
+    pub fn find_by_uid(&self, uid: &str) -> Option<&ObjectKey> {
+        self.objects
+            .iter()
+            .find(|(_, stored)| stored.object["metadata"]["uid"] == uid)
+            .map(|(key, _)| key)
+    }
+
     pub fn keys_in_namespace(&self, namespace: &str) -> Vec<ObjectKey> {
         self.objects
             .keys()

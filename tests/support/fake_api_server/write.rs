@@ -7,8 +7,9 @@ use super::{
     apply, core_validation,
     error::ApiError,
     fields::{Manager, Managers, Operation},
-    gc,
+    gc, owner_admission,
     patch::{self, PatchType},
+    rbac::Grants,
     route::Route,
     store::{ChangeKind, ObjectKey, Store, Stored},
 };
@@ -26,11 +27,13 @@ const SYSTEM_METADATA: [&str; 9] = [
     "managedFields",
 ];
 
-/// Who asked for a write: the manager name used for ownership, and apply's options.
+/// Who asked for a write: the manager name used for ownership, apply's options, and what the
+/// client is granted when it is not an admin (admission checks it too).
 pub(super) struct Writer<'a> {
     pub manager: &'a str,
     pub field_manager: Option<&'a str>,
     pub force: bool,
+    pub grants: Option<&'a Grants>,
 }
 
 pub(super) fn create(
@@ -49,7 +52,7 @@ pub(super) fn create(
     };
     let key = route.key(&name);
     let now = now();
-    admit_new(store, &key, &mut object, &now)?;
+    admit_new(store, &key, &mut object, writer, &now)?;
     let mut managers = Managers::default();
     let who = manager(writer.manager, Operation::Update, route);
     managers.record_update(&who, key.resource.api_version(), &json!({}), &object, &now);
@@ -81,7 +84,15 @@ pub(super) fn update(
     }
     check_resource_version(&key, &old.object, &candidate)?;
     let who = manager(writer.manager, Operation::Update, route);
-    finish(store, key, route, old, candidate, Ownership::Update(who))
+    finish(
+        store,
+        key,
+        route,
+        writer,
+        old,
+        candidate,
+        Ownership::Update(who),
+    )
 }
 
 /// Returns the object and whether the patch created it (server-side apply can).
@@ -107,7 +118,16 @@ pub(super) fn patch(
     };
     check_resource_version(&key, &old.object, &candidate)?;
     let who = manager(writer.manager, Operation::Update, route);
-    finish(store, key, route, old, candidate, Ownership::Update(who)).map(|object| (object, false))
+    finish(
+        store,
+        key,
+        route,
+        writer,
+        old,
+        candidate,
+        Ownership::Update(who),
+    )
+    .map(|object| (object, false))
 }
 
 fn server_side_apply(
@@ -153,11 +173,14 @@ fn server_side_apply(
     match store.get(&key).cloned() {
         None if route.subresource.is_some() => Err(ApiError::not_found(&key.resource, &key.name)),
         None => {
+            if let Some(grants) = writer.grants {
+                grants.authorize_create_on_apply(route, &key.name)?;
+            }
             let (mut object, managers) = apply_onto(&json!({}), &Managers::default())?;
             object["apiVersion"] = config["apiVersion"].clone();
             object["kind"] = config["kind"].clone();
             metadata(&mut object).insert("name".into(), json!(key.name));
-            admit_new(store, &key, &mut object, &now)?;
+            admit_new(store, &key, &mut object, writer, &now)?;
             Ok((store.write(key, ChangeKind::Added, object, managers), true))
         }
         Some(old) => {
@@ -167,6 +190,7 @@ fn server_side_apply(
                 store,
                 key,
                 route,
+                writer,
                 old,
                 candidate,
                 Ownership::Applied(managers),
@@ -213,6 +237,7 @@ fn finish(
     store: &mut Store,
     key: ObjectKey,
     route: &Route,
+    writer: &Writer,
     old: Stored,
     candidate: Value,
     ownership: Ownership,
@@ -263,6 +288,9 @@ fn finish(
             ));
         }
     }
+    if let Some(grants) = writer.grants {
+        owner_admission::admit(store, grants, &key, Some(&old.object), &new)?;
+    }
     if resource.tracks_generation() && spec(&new) != spec(&old.object) {
         let generation = old.object["metadata"]["generation"].as_i64().unwrap_or(0);
         metadata(&mut new).insert("generation".into(), json!(generation + 1));
@@ -293,6 +321,7 @@ fn admit_new(
     store: &Store,
     key: &ObjectKey,
     object: &mut Value,
+    writer: &Writer,
     now: &str,
 ) -> Result<(), ApiError> {
     check_identity(object, key)?;
@@ -319,6 +348,9 @@ fn admit_new(
     }
     if store.get(key).is_some() {
         return Err(ApiError::already_exists(&key.resource, &key.name));
+    }
+    if let Some(grants) = writer.grants {
+        owner_admission::admit(store, grants, key, None, object)?;
     }
     let resource = &key.resource;
     if !object["apiVersion"].is_string() {
