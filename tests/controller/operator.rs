@@ -185,9 +185,9 @@ impl Operator {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        tokio::time::timeout(Duration::from_secs(10), self.task)
+        tokio::time::timeout(PATIENCE, self.task)
             .await
-            .expect("the operator stops within 10 s")
+            .expect("the operator stops in time")
             .expect("the operator task ends cleanly");
         assert_nothing_refused(self.grants.as_ref());
     }
