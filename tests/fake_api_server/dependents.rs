@@ -100,6 +100,14 @@ async fn config_maps_are_refused_as_the_api_server_refuses_them() {
             json!({"data": {"bad key": "a"}}),
             "ConfigMap \"cm\" is invalid: data[bad key]: Invalid value: \"bad key\": a valid config key must consist of alphanumeric characters",
         ),
+        (
+            json!({"data": {"..data": "a"}}),
+            "ConfigMap \"cm\" is invalid: data[..data]: Invalid value: \"..data\": must not start with '..'",
+        ),
+        (
+            json!({"binaryData": {"..": "YQ=="}}),
+            "ConfigMap \"cm\" is invalid: binaryData[..]: Invalid value: \"..\": must not be '..'",
+        ),
     ] {
         let status = api_error(api.patch("cm", &params, &apply_config_map(data)).await);
         assert_eq!(status.code, 422);
@@ -114,6 +122,13 @@ async fn config_maps_are_refused_as_the_api_server_refuses_them() {
     )
     .await
     .expect("1 MiB exactly is allowed");
+    api.patch(
+        "cm",
+        &params,
+        &apply_config_map(json!({"data": {".env..local": "a"}})),
+    )
+    .await
+    .expect("one leading dot, and dots inside, are allowed");
 }
 
 #[tokio::test]

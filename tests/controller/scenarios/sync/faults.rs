@@ -1,5 +1,7 @@
 //! AppConfig throttling and failing: retried with backoff, and no update is lost.
 
+use appconfig_operator::emulator::Fault;
+
 use super::{condition, deploy, ready, setup, sync_spec, text, wait_config_map, wait_sync};
 use crate::{cluster::Cluster, operator::Operator, scenarios::scenario, world::World};
 
@@ -29,6 +31,16 @@ async fn throttling_and_server_errors_are_retried_without_losing_an_update(
             .contains("ThrottlingException")
     );
 
+    // Throttled retries back off: over a minute of poll-interval seconds, a retry loop would
+    // make hundreds of calls; doubling delays (up to the 15 s interval) make about ten.
+    let before = world.calls("GetLatestConfiguration");
+    tokio::time::sleep(world.second * 60).await;
+    let retries = world.calls("GetLatestConfiguration") - before;
+    assert!(
+        (1..=40).contains(&retries),
+        "{retries} throttled retries in 60 poll-interval seconds"
+    );
+
     // Half the polls fail with 500s while a new version is deployed: it still arrives.
     world.emulator.control().clear_faults();
     world.fail(
@@ -47,6 +59,28 @@ async fn throttling_and_server_errors_are_retried_without_losing_an_update(
     })
     .await;
     world.emulator.control().clear_faults();
+    wait_sync(cluster, "flags", "Synced", |o| {
+        ready(o) == Some(("True", "Synced"))
+    })
+    .await;
+
+    // One failure, on exactly the poll after a deployment: the retry still brings the version.
+    world
+        .emulator
+        .control()
+        .inject_fault(Fault {
+            operation: "GetLatestConfiguration".into(),
+            status: 500,
+            code: "InternalServerException".into(),
+            count: Some(1),
+            ratio: None,
+        })
+        .expect("the fault is valid");
+    deploy(world, &t, &instant, br#"{"v":3}"#, "application/json", None).await;
+    wait_config_map(cluster, "flags", "updated after the failed poll", |cm| {
+        cm.is_some_and(|cm| text(cm, "config.json").as_deref() == Some(r#"{"v":3}"#))
+    })
+    .await;
     wait_sync(cluster, "flags", "Synced", |o| {
         ready(o) == Some(("True", "Synced"))
     })

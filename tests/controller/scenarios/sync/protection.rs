@@ -8,8 +8,8 @@ use kube::{
 use serde_json::json;
 
 use super::{
-    apply, condition, config_maps, deploy, ready, setup, sync_spec, text, wait_config_map,
-    wait_sync,
+    apply, condition, config_maps, deploy, ready, setup, sync_spec, syncs, text, wait_config_map,
+    wait_polls, wait_sync,
 };
 use crate::{cluster::Cluster, operator::Operator, scenarios::scenario, world::World};
 
@@ -115,11 +115,62 @@ async fn content_over_one_mebibyte_is_never_half_written(cluster: &Cluster, worl
             .contains(&"SyncFailed".to_owned())
     );
 
+    // The session is kept while stalled: the same configuration is never downloaded again, and
+    // the unchanged stall writes no status.
+    let sync_version = o.resource_version();
+    wait_polls(world, 3).await;
+    assert_eq!(
+        world.calls("StartConfigurationSession"),
+        1,
+        "later polls reuse the session and receive nothing"
+    );
+    let o = syncs(cluster).get("flags").await.unwrap();
+    assert_eq!(ready(&o), Some(("False", "TooLarge")));
+    assert_eq!(o.resource_version(), sync_version, "no status write");
+
     // A version that fits is written whole at the next poll.
     deploy(world, &t, &instant, b"small", "text/plain", None).await;
     wait_config_map(cluster, "flags", "written", |cm| {
         cm.is_some_and(|cm| text(cm, "config.txt").as_deref() == Some("small"))
     })
     .await;
+    operator.stop().await;
+}
+
+scenario!(
+    exactly_one_mebibyte_is_written_and_one_byte_more_is_too_large,
+    World::start_fast
+);
+async fn exactly_one_mebibyte_is_written_and_one_byte_more_is_too_large(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let (t, instant) = setup(world).await;
+    let limit = "x".repeat(1024 * 1024);
+    deploy(world, &t, &instant, limit.as_bytes(), "text/plain", None).await;
+    let operator = Operator::start(cluster, world).await;
+    apply(cluster, "flags", &sync_spec(&t, 15)).await;
+    wait_config_map(cluster, "flags", "written at the limit", |cm| {
+        cm.is_some_and(|cm| text(cm, "config.txt").is_some_and(|t| t.len() == 1024 * 1024))
+    })
+    .await;
+    wait_sync(cluster, "flags", "Synced", |o| {
+        ready(o) == Some(("True", "Synced"))
+    })
+    .await;
+
+    let over = "y".repeat(1024 * 1024 + 1);
+    deploy(world, &t, &instant, over.as_bytes(), "text/plain", None).await;
+    let o = wait_sync(cluster, "flags", "TooLarge", |o| {
+        ready(o) == Some(("False", "TooLarge"))
+    })
+    .await;
+    let message = &condition(&o, "Stalled").unwrap().message;
+    assert!(message.contains("1048577 bytes"), "{message}");
+    let cm = config_maps(cluster).get("flags").await.unwrap();
+    assert!(
+        text(&cm, "config.txt").is_some_and(|t| t.starts_with('x')),
+        "the last configuration that fits stays"
+    );
     operator.stop().await;
 }
