@@ -46,6 +46,10 @@ impl Step {
 /// per attempt): throttling means AWS wants fewer calls, not the same calls a second later.
 const THROTTLED_BASE_SECONDS: u32 = 5;
 
+/// How soon a target left by an earlier AppConfigSync of the same name is looked at again: the
+/// garbage collector usually removes it within seconds.
+const GARBAGE_COLLECTION_WAIT: Duration = Duration::from_secs(1);
+
 /// One resource's poll: who it is, and where its next poll is recorded.
 struct Poll<'a> {
     sync: &'a AppConfigSync,
@@ -83,6 +87,16 @@ pub async fn poll(
     let live = targets.get(desired.kind, &desired.name).await?;
     let session = ctx.sessions.take(&this.key, &this.uid);
     if let Some(live) = live.as_ref().filter(|l| !target::owned_by(l, sync)) {
+        if target::owned_by_earlier(live, sync) {
+            // Deleted and created again: the garbage collector removes the old target shortly.
+            let after = GARBAGE_COLLECTION_WAIT.min(this.interval);
+            this.schedule(session, after);
+            let message = format!(
+                "{} still belongs to an earlier AppConfigSync of this name, which is deleted; waiting for the garbage collector to remove it",
+                desired.written().description
+            );
+            return Ok(Step::quiet(Outcome::Waiting { message }, after));
+        }
         // The token was not used: it stays good for the poll after the conflict is resolved.
         this.schedule(session, this.interval);
         let message = format!(

@@ -16,6 +16,7 @@ pub const RETRYING: &str = "RetryingAwsError";
 pub const TARGET_CONFLICT: &str = "TargetConflict";
 pub const TOO_LARGE: &str = "TooLarge";
 pub const TARGET_REJECTED: &str = "TargetRejected";
+pub const WAITING_FOR_GARBAGE_COLLECTION: &str = "WaitingForGarbageCollection";
 
 /// What one poll found.
 #[derive(Debug, Clone)]
@@ -32,6 +33,8 @@ pub enum Outcome {
     Unchanged,
     /// A transient AppConfig failure: retried with backoff.
     Retrying(AwsError),
+    /// Something the cluster does by itself (the garbage collector) must happen first.
+    Waiting { message: String },
     /// Nothing the operator can do until the spec, the cluster or AWS changes.
     Stalled {
         reason: &'static str,
@@ -106,6 +109,13 @@ fn summary(
             stalled: false,
             reason: RETRYING,
             message: format!("{e}; retrying with backoff"),
+        },
+        Outcome::Waiting { message } => Summary {
+            ready: "False",
+            reconciling: true,
+            stalled: false,
+            reason: WAITING_FOR_GARBAGE_COLLECTION,
+            message: message.clone(),
         },
         Outcome::Stalled { reason, message } => Summary {
             ready: "False",

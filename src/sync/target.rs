@@ -163,6 +163,19 @@ pub fn owner_of(live: &DynamicObject) -> String {
     }
 }
 
+/// Whether `live`'s controller is an earlier AppConfigSync of `sync`'s name: names are unique, so
+/// that one is deleted, and the garbage collector is about to delete `live` too.
+pub fn owned_by_earlier(live: &DynamicObject, sync: &AppConfigSync) -> bool {
+    let uid = sync.uid().unwrap_or_default();
+    live.owner_references().iter().any(|r| {
+        r.controller == Some(true)
+            && r.api_version.split('/').next() == Some(AppConfigSync::group(&()).as_ref())
+            && r.kind == AppConfigSync::kind(&())
+            && r.name == sync.name_any()
+            && r.uid != uid
+    })
+}
+
 /// Whether `live` is owned, as its controller, by `sync`.
 pub fn owned_by(live: &DynamicObject, sync: &AppConfigSync) -> bool {
     let uid = sync.uid();
@@ -394,7 +407,18 @@ mod tests {
             json!({}),
         );
         assert!(!owned_by(&earlier, &s), "a deleted sync of the same name");
+        assert!(owned_by_earlier(&earlier, &s));
+        assert!(!owned_by_earlier(&ours, &s), "this sync itself");
         assert_eq!(owner_of(&earlier), "AppConfigSync flags");
+        let namesake = json!({"apiVersion": "appconfig.operators.dev/v1alpha1", "kind": "AppConfigSync", "name": "other", "uid": "old-uid", "controller": true});
+        let other_sync = live(
+            json!({"name": "flags", "ownerReferences": [namesake]}),
+            json!({}),
+        );
+        assert!(
+            !owned_by_earlier(&other_sync, &s),
+            "another sync, which may well exist"
+        );
         let handmade = live(
             json!({"name": "flags", "managedFields": [{"manager": "kubectl-client-side-apply", "operation": "Update"}]}),
             json!({}),

@@ -6,8 +6,8 @@
 //! accepted without discovery. Custom resources (groups with a dot outside `*.k8s.io`) have a
 //! status subresource and a `metadata.generation`.
 //!
-//! Deleting an object garbage-collects its dependents (owner references, background
-//! propagation, as the controller manager does); ConfigMaps and Secrets are validated as the API
+//! Deleting an object garbage-collects its dependents shortly afterwards (owner references,
+//! background propagation, as the controller manager does); ConfigMaps and Secrets are validated as the API
 //! server validates them.
 
 mod apply;
