@@ -172,20 +172,27 @@ pub async fn poll(
             this.schedule(next_session(Verdict::Written), after);
             synced(&this, &targets, &desired, configuration, previous, after).await
         }
-        Ok(Some(Refusal { reason, message })) => {
-            // The session stays: the next poll's empty answer repeats this verdict instead of
-            // downloading the same configuration again.
+        Ok(Some(Refusal {
+            reason,
+            message,
+            lasting,
+        })) => {
+            // A lasting refusal keeps the session: the next poll's empty answer repeats this
+            // verdict instead of downloading the same configuration again. Otherwise the next
+            // poll starts a session, to have the whole configuration to write again.
             let verdict = Verdict::Stalled {
                 generation: this.generation,
                 reason,
                 message: message.clone(),
             };
-            this.schedule(next_session(verdict), after);
+            this.schedule(if lasting { next_session(verdict) } else { None }, after);
             Ok(stalled(sync, reason, message, after))
         }
         Err(e) => {
-            // The next poll starts a session, to write the whole configuration again.
-            this.schedule(None, after);
+            // The next poll starts a session, to write the whole configuration again; a target
+            // someone created meanwhile (409) is looked at again soon, through the backoff.
+            let conflict = matches!(&e, kube::Error::Api(s) if s.code == 409);
+            this.schedule(None, if conflict { Duration::ZERO } else { after });
             Err(e)
         }
     }
@@ -251,6 +258,10 @@ fn failed(this: &Poll<'_>, e: AwsError) -> Step {
 struct Refusal {
     reason: &'static str,
     message: String,
+    /// Whether the same configuration at the same generation is refused again for sure: its
+    /// size, or the API server's validation of the object (400, 422). A 403 (RBAC, a quota)
+    /// may be lifted by the cluster at any time.
+    lasting: bool,
 }
 
 /// Writes `configuration` to the target unless it already holds it; why not, if it cannot be.
@@ -272,6 +283,7 @@ async fn write(
         return Ok(Some(Refusal {
             reason: status::TOO_LARGE,
             message,
+            lasting: true,
         }));
     }
     let sha256 = configuration.sha256();
@@ -294,6 +306,7 @@ async fn write(
             Ok(Some(Refusal {
                 reason: status::TARGET_REJECTED,
                 message,
+                lasting: refused.code != 403,
             }))
         }
         Err(e) => Err(e),

@@ -260,12 +260,14 @@ impl Targets {
             .as_object_mut()
             .expect("built as an object")
             .extend(members);
+        // Creating, nothing is forced: an object someone created since it was read keeps the
+        // fields they set (409), and is left to the next poll's ownership check.
+        let params = match live {
+            Some(_) => PatchParams::apply(FIELD_MANAGER).force(),
+            None => PatchParams::apply(FIELD_MANAGER),
+        };
         self.api(desired.kind)
-            .patch(
-                &desired.name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(object),
-            )
+            .patch(&desired.name, &params, &Patch::Apply(object))
             .await
             .map(|_| ())
     }
