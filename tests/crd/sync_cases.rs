@@ -84,7 +84,7 @@ pub fn all() -> Vec<Case> {
         admitted(
             "a target key with one leading dot and dots inside",
             with_target(json!({"key": ".env..local"})),
-            json!({"target": {"key": ".env..local"}}),
+            json!({"target": {"key": ".env..local", "kind": "ConfigMap"}}),
         ),
         refused(
             "a target kind other than ConfigMap or Secret",
