@@ -310,10 +310,13 @@ async fn a_sync_deleted_and_created_again_waits_for_the_old_target_to_go(
 }
 
 scenario!(
-    changing_the_key_or_the_kind_moves_the_content,
+    changing_the_labels_the_key_or_the_kind_moves_the_content,
     World::start_fast
 );
-async fn changing_the_key_or_the_kind_moves_the_content(cluster: &Cluster, world: &World) {
+async fn changing_the_labels_the_key_or_the_kind_moves_the_content(
+    cluster: &Cluster,
+    world: &World,
+) {
     let (t, instant) = setup(world).await;
     deploy(
         world,
@@ -326,9 +329,18 @@ async fn changing_the_key_or_the_kind_moves_the_content(cluster: &Cluster, world
     .await;
     let operator = crate::operator::Operator::start(cluster, world).await;
     let mut spec = sync_spec(&t, 15);
+    spec.target.labels = Some([("team".to_owned(), "checkout".to_owned())].into());
     apply(cluster, "flags", &spec).await;
-    wait_config_map(cluster, "flags", "written", |cm| {
-        cm.is_some_and(|cm| text(cm, "config.json").is_some())
+    wait_config_map(cluster, "flags", "written with the label", |cm| {
+        cm.is_some_and(|cm| text(cm, "config.json").is_some() && cm.labels().contains_key("team"))
+    })
+    .await;
+
+    // A label the spec no longer names leaves the target.
+    spec.target.labels = None;
+    apply(cluster, "flags", &spec).await;
+    wait_config_map(cluster, "flags", "without the label", |cm| {
+        cm.is_some_and(|cm| !cm.labels().contains_key("team"))
     })
     .await;
 
