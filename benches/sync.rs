@@ -3,7 +3,8 @@
 //! emulator (its clock 20 times faster than wall time, the controller's seconds as short) and the
 //! in-process fake Kubernetes API server. Prints the time until all are Ready, the AppConfig Data
 //! calls and Kubernetes writes per sync per poll interval once settled, how long a new
-//! deployment takes to reach every target, and the runtime's tasks, each next to its target.
+//! deployment takes to reach every target, the runtime's tasks, and how a restart spreads the
+//! first polls, each next to its target.
 //!
 //! `cargo bench --bench sync`. Environment overrides for quick runs:
 //! - `BENCH_SYNCS`: syncs, default 1000;
@@ -67,21 +68,7 @@ async fn main() {
     deploy(&world, &t, &strategy, r#"{"version":1}"#).await;
 
     let fake = FakeApiServer::new();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let config = sync::Config {
-        namespace: Some(NAMESPACE.to_owned()),
-        second: world.second,
-        ..sync::Config::default()
-    };
-    let metrics = Metrics::default();
-    let controller = tokio::spawn(sync::run(
-        fake.client(),
-        world.operator_clients(metrics.clone()).await,
-        config,
-        metrics,
-        CacheSync::unobserved(metrics::APPCONFIGSYNC),
-        stopped.map(|_| ()),
-    ));
+    let controller = Running::start(&fake, &world).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_tasks = Handle::current().metrics().num_alive_tasks();
     print_header(&settings);
@@ -170,12 +157,68 @@ async fn main() {
         calls("GetLatestConfiguration")
     ));
 
-    let _ = stop.send(());
-    controller
-        .await
-        .expect("the controller task ends")
-        .expect("the controller runs");
+    // A restart: every first poll is spread over the interval, never a burst.
+    controller.stop().await;
+    let sessions = calls("StartConfigurationSession");
+    let controller = Running::start(&fake, &world).await;
+    let tenth = interval / 10;
+    let mut counts = vec![sessions];
+    for _ in 0..11 {
+        tokio::time::sleep(tenth).await;
+        counts.push(calls("StartConfigurationSession"));
+    }
+    let burst = counts.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    let share = burst as f64 / settings.syncs as f64;
+    row(
+        "restart: most syncs polling in one tenth of an interval",
+        &format!("{share:.3}"),
+        "< 0.2",
+        Some(share < 0.2),
+    );
+    let resumed = (counts[counts.len() - 1] - sessions) as f64 / settings.syncs as f64;
+    row(
+        "restart: new sessions per sync in 1.1 intervals",
+        &format!("{resumed:.3}"),
+        "<= 1",
+        Some(resumed <= 1.0),
+    );
+    controller.stop().await;
     world.emulator.shutdown().await.expect("the emulator stops");
+}
+
+/// The AppConfigSync controller running in the bench process.
+struct Running {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), sync::Error>>,
+}
+
+impl Running {
+    async fn start(fake: &FakeApiServer, world: &World) -> Self {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let config = sync::Config {
+            namespace: Some(NAMESPACE.to_owned()),
+            second: world.second,
+            ..sync::Config::default()
+        };
+        let metrics = Metrics::default();
+        let task = tokio::spawn(sync::run(
+            fake.client(),
+            world.operator_clients(metrics.clone()).await,
+            config,
+            metrics,
+            CacheSync::unobserved(metrics::APPCONFIGSYNC),
+            stopped.map(|_| ()),
+        ));
+        Self { stop, task }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task
+            .await
+            .expect("the controller task ends")
+            .expect("the controller runs");
+    }
 }
 
 async fn deploy(world: &World, t: &Target, strategy: &str, content: &str) {

@@ -41,9 +41,10 @@ const DEPLOYMENT_REASONS: [&str; 13] = [
     "InvalidRequest",
     "Suspended",
 ];
-const SYNC_REASONS: [&str; 8] = [
+const SYNC_REASONS: [&str; 9] = [
     "Synced",
     "RetryingAwsError",
+    "WaitingForGarbageCollection",
     "TargetConflict",
     "TooLarge",
     "TargetRejected",

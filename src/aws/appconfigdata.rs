@@ -41,6 +41,9 @@ pub enum PollError {
     /// The token expired or AppConfig no longer accepts it: only a new session helps.
     #[error("{0}")]
     TokenRejected(AwsError),
+    /// Asked sooner than NextPollIntervalInSeconds allows; the token stays valid.
+    #[error("{0}")]
+    TooEarly(AwsError),
     #[error("{0}")]
     Failed(AwsError),
 }
@@ -88,7 +91,9 @@ impl AppConfigData {
             .await
             .map_err(classify_poll_error);
         let counted = output.as_ref().map_err(|e| match e {
-            PollError::TokenRejected(aws) | PollError::Failed(aws) => aws.clone(),
+            PollError::TokenRejected(aws) | PollError::TooEarly(aws) | PollError::Failed(aws) => {
+                aws.clone()
+            }
         });
         self.metrics
             .aws_call(metrics::APPCONFIGDATA, OPERATION, &counted);
@@ -137,7 +142,7 @@ fn classify_poll_error(
         // The service counts from its own clock; the token stays valid, so waiting is enough.
         Some(TokenProblem::TooEarly) => {
             aws.kind = ErrorKind::Transient;
-            PollError::Failed(aws)
+            PollError::TooEarly(aws)
         }
         Some(TokenProblem::None) | None => PollError::Failed(aws),
     }

@@ -28,7 +28,20 @@ pub struct AwsError {
     pub message: String,
 }
 
+/// The codes by which AWS asks a caller to slow down.
+const THROTTLING: [&str; 4] = [
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+];
+
 impl AwsError {
+    /// Whether AWS refused the call to slow its callers down: retrying soon makes it worse.
+    pub fn is_throttling(&self) -> bool {
+        THROTTLING.contains(&self.code.as_str())
+    }
+
     pub fn new<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -81,13 +94,10 @@ fn classify(code: &str, status: Option<u16>) -> ErrorKind {
         "ExpiredTokenException" | "RequestTimeout" | "RequestTimeoutException" => {
             ErrorKind::Transient
         }
-        "ThrottlingException"
-        | "Throttling"
-        | "TooManyRequestsException"
-        | "RequestLimitExceeded"
-        | "InternalServerException"
-        | "ServiceUnavailable"
-        | "ServiceUnavailableException" => ErrorKind::Transient,
+        code if THROTTLING.contains(&code) => ErrorKind::Transient,
+        "InternalServerException" | "ServiceUnavailable" | "ServiceUnavailableException" => {
+            ErrorKind::Transient
+        }
         _ => match status {
             Some(403) => ErrorKind::AccessDenied,
             Some(404) => ErrorKind::NotFound,

@@ -18,7 +18,7 @@ use super::{
 use crate::{
     api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentStatus, DeletionPolicy},
     aws::error::ErrorKind,
-    shared::status_writer::{StatusWriter, WithStatus},
+    shared::status_writer::{STALE_RETRY, StatusWriter, WithStatus},
 };
 
 pub async fn reconcile(
@@ -90,10 +90,6 @@ pub async fn reconcile(
     ctx.schedule.set(&key, writer.resource_version(), requeue);
     Ok(Action::requeue(requeue))
 }
-
-/// How soon a reconcile that worked from a stale copy runs again: the watch delivers the
-/// current object within moments.
-const STALE_RETRY: Duration = Duration::from_millis(250);
 
 /// The object changed since the copy this reconcile read (the watch lags behind the operator's
 /// own writes under load): nothing is wrong, the next reconcile sees the current object.

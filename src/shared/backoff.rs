@@ -30,6 +30,17 @@ impl Backoff {
         delay.mul_f64(0.5 + fastrand::f64() * 0.5)
     }
 
+    /// The delay before attempt n+1 of `key`: `base`·2ⁿ capped, then drawn anywhere between zero
+    /// and that ("full jitter"), so that many resources refused together (throttled) spread
+    /// their retries over the whole window instead of arriving together again.
+    pub fn next_full_jitter(&self, key: &str, base: Duration) -> Duration {
+        let mut attempts = self.attempts.lock().expect("never poisoned");
+        let n = attempts.entry(key.to_owned()).or_insert(0);
+        let delay = delay(base, *n, self.cap);
+        *n = n.saturating_add(1);
+        delay.mul_f64(fastrand::f64())
+    }
+
     pub fn reset(&self, key: &str) {
         self.attempts.lock().expect("never poisoned").remove(key);
     }
@@ -63,5 +74,21 @@ mod tests {
         assert!(second >= Duration::from_secs(4) && second <= Duration::from_secs(8));
         b.reset("x");
         assert!(b.next("x", base) <= base);
+    }
+
+    #[test]
+    fn full_jitter_spreads_over_the_whole_window() {
+        let b = Backoff::new(Duration::from_secs(60));
+        let base = Duration::from_secs(4);
+        let delays: Vec<Duration> = (0..200)
+            .map(|i| b.next_full_jitter(&i.to_string(), base))
+            .collect();
+        assert!(delays.iter().all(|d| *d <= base));
+        assert!(
+            delays.iter().any(|d| *d < base / 2),
+            "retries also land in the lower half"
+        );
+        let second = b.next_full_jitter("0", base);
+        assert!(second <= base * 2, "the window doubles per attempt");
     }
 }

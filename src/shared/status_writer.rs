@@ -3,7 +3,7 @@
 //! (a second replica, a cache behind the API server) is refused instead of overwriting newer
 //! status.
 
-use std::fmt::Debug;
+use std::{fmt::Debug, time::Duration};
 
 use kube::{
     Api, Resource, ResourceExt,
@@ -13,6 +13,10 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::json;
 
 pub const FIELD_MANAGER: &str = "appconfig-operator";
+
+/// How soon a reconcile whose write met a newer copy of its object runs again: the watch
+/// delivers the current copy within moments.
+pub const STALE_RETRY: Duration = Duration::from_millis(250);
 
 /// A custom resource with a status subresource.
 pub trait WithStatus: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug {

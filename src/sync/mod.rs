@@ -19,7 +19,7 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use futures::StreamExt;
 use kube::{
-    Client,
+    Client, ResourceExt,
     runtime::{
         Controller,
         controller::{self, Action},
@@ -35,7 +35,6 @@ use crate::{
     web::CacheSync,
 };
 
-pub use content::MAX_SIZE;
 pub use target::{SHA256_ANNOTATION, VERSION_LABEL_ANNOTATION};
 
 /// How the controller runs.
@@ -115,9 +114,10 @@ pub async fn run(
     .await
     .map_err(Error::Startup)?;
     let sessions = session::Sessions::default();
+    let backoff = Backoff::new(config.second * MAX_BACKOFF_SECONDS);
     let ctx = Arc::new(Context {
         publisher: Publisher::new(client.clone(), config.instance.clone()),
-        backoff: Backoff::new(config.second * MAX_BACKOFF_SECONDS),
+        backoff: backoff.clone(),
         sessions: sessions.clone(),
         client,
         aws,
@@ -151,18 +151,16 @@ pub async fn run(
         )
         .for_each(|result| {
             let sessions = sessions.clone();
+            let backoff = backoff.clone();
             async move {
                 match result {
                     Ok((object, _)) => debug!(resource = %object, "reconciled"),
                     // A resource's pending poll found it deleted: its session goes with it.
                     Err(controller::Error::ObjectNotFound(object)) => {
-                        let key = format!(
-                            "{}/{}",
-                            object.namespace.as_deref().unwrap_or_default(),
-                            object.name
-                        );
+                        let key = key(object.namespace.as_deref(), &object.name);
                         sessions.forget(&key);
-                        debug!(resource = %key, "deleted; its session is forgotten");
+                        backoff.reset(&key);
+                        debug!(resource = %key, "deleted; its session and backoff are forgotten");
                     }
                     Err(controller::Error::ReconcilerFailed(e, object)) => {
                         warn!(resource = %object, error = %e, "reconcile failed; retrying with backoff")
@@ -177,7 +175,16 @@ pub async fn run(
 }
 
 fn error_policy(sync: Arc<AppConfigSync>, _: &Error, ctx: Arc<Context>) -> Action {
-    let key = reconcile::object_key(&sync);
+    let key = object_key(&sync);
     let interval = ctx.seconds(sync.spec.poll_interval_seconds);
     Action::requeue(ctx.backoff.next(&key, ctx.config.second).min(interval))
+}
+
+/// The key of an AppConfigSync in the operator's in-memory state: namespace/name.
+fn key(namespace: Option<&str>, name: &str) -> String {
+    format!("{}/{name}", namespace.unwrap_or_default())
+}
+
+fn object_key(sync: &AppConfigSync) -> String {
+    key(sync.metadata.namespace.as_deref(), &sync.name_any())
 }

@@ -1,5 +1,5 @@
-//! One poll of one AppConfigSync: check the target, read AppConfig with the session's token
-//! (or a new session), and write the target when the configuration changed.
+//! One poll of one AppConfigSync: check the target, choose the session, read AppConfig, and
+//! judge what it served (write the target, or stall).
 
 use std::time::Duration;
 
@@ -10,8 +10,8 @@ use tracing::{debug, info, warn};
 use super::{
     Context,
     content::{self, Configuration},
-    reconcile::object_key,
-    session::Session,
+    object_key,
+    session::{Session, Verdict},
     status::{self, Outcome},
     target::{self, Desired, Targets},
 };
@@ -32,33 +32,84 @@ pub struct Step {
     pub after: Duration,
 }
 
+impl Step {
+    fn quiet(outcome: Outcome, after: Duration) -> Self {
+        Self {
+            outcome,
+            notices: Vec::new(),
+            after,
+        }
+    }
+}
+
+/// The first retry of a throttled poll waits up to this many poll-interval seconds (doubling
+/// per attempt): throttling means AWS wants fewer calls, not the same calls a second later.
+const THROTTLED_BASE_SECONDS: u32 = 5;
+
+/// How soon a target left by an earlier AppConfigSync of the same name is looked at again: the
+/// garbage collector usually removes it within seconds.
+const GARBAGE_COLLECTION_WAIT: Duration = Duration::from_secs(1);
+
+/// One resource's poll: who it is, and where its next poll is recorded.
+struct Poll<'a> {
+    sync: &'a AppConfigSync,
+    ctx: &'a Context,
+    key: String,
+    uid: String,
+    generation: i64,
+    interval: Duration,
+}
+
+impl Poll<'_> {
+    /// Records when the next poll may run, and with which session.
+    fn schedule(&self, session: Option<Session>, after: Duration) {
+        self.ctx
+            .sessions
+            .schedule(&self.key, &self.uid, self.generation, session, after);
+    }
+}
+
 pub async fn poll(
     sync: &AppConfigSync,
     ctx: &Context,
     previous: &AppConfigSyncStatus,
-    spec_changed: bool,
 ) -> Result<Step, kube::Error> {
-    let key = object_key(sync);
-    let uid = sync.uid().unwrap_or_default();
-    let generation = sync.metadata.generation.unwrap_or_default();
-    let interval = ctx.seconds(sync.spec.poll_interval_seconds);
-    let schedule = |session: Option<Session>, after: Duration| {
-        ctx.sessions
-            .schedule(&key, &uid, generation, session, after);
+    let this = Poll {
+        sync,
+        ctx,
+        key: object_key(sync),
+        uid: sync.uid().unwrap_or_default(),
+        generation: sync.metadata.generation.unwrap_or_default(),
+        interval: ctx.seconds(sync.spec.poll_interval_seconds),
     };
-
     let desired = Desired::of(sync);
     let targets = Targets::new(ctx.client.clone(), &sync.namespace().unwrap_or_default());
     let live = targets.get(desired.kind, &desired.name).await?;
-    let mut session = ctx.sessions.take(&key, &uid);
+    let session = ctx.sessions.take(&this.key, &this.uid);
     if let Some(live) = live.as_ref().filter(|l| !target::owned_by(l, sync)) {
-        schedule(None, interval);
+        if target::owned_by_earlier(live, sync) {
+            // Deleted and created again: the garbage collector removes the old target shortly.
+            let after = GARBAGE_COLLECTION_WAIT.min(this.interval);
+            this.schedule(session, after);
+            let message = format!(
+                "{} still belongs to an earlier AppConfigSync of this name, which is deleted; waiting for the garbage collector to remove it",
+                desired.written().description
+            );
+            return Ok(Step::quiet(Outcome::Waiting { message }, after));
+        }
+        // The token was not used: it stays good for the poll after the conflict is resolved.
+        this.schedule(session, this.interval);
         let message = format!(
             "{} exists and is not owned by this AppConfigSync: its controller is {}; it is left untouched. Delete it, or choose another spec.target.name",
             desired.written().description,
             target::owner_of(live)
         );
-        return Ok(stalled(sync, status::TARGET_CONFLICT, message, interval));
+        return Ok(stalled(
+            sync,
+            status::TARGET_CONFLICT,
+            message,
+            this.interval,
+        ));
     }
     let request = SessionRequest {
         application: sync.spec.application.clone(),
@@ -67,112 +118,221 @@ pub async fn poll(
         minimum_poll_interval_seconds: sync.spec.poll_interval_seconds,
     };
     let region = ctx.aws.region_name(sync.spec.region.as_deref());
-    let current = session
-        .as_ref()
-        .is_some_and(|s| s.request == request && s.region == region);
-    // A new session answers with the whole configuration, which a changed spec or a target
-    // that no longer holds it needs; the old session's token is simply never used.
-    if !current || spec_changed || drifted(&desired, live.as_ref(), previous) {
-        session = None;
-    }
-
+    let session = session.filter(|s| {
+        s.request == request
+            && s.region == region
+            && still_holds(
+                &s.verdict,
+                this.generation,
+                &desired,
+                live.as_ref(),
+                previous,
+            )
+    });
     let data = ctx.aws.data(sync.spec.region.as_deref());
-    let latest = match read(&data, &request, session, &key).await {
-        Ok(latest) => latest,
-        Err(e) if e.kind == ErrorKind::Transient => {
-            let after = ctx.backoff.next(&key, ctx.config.second).min(interval);
-            schedule(None, after);
-            warn!(resource = %key, error = %e, retry_in = ?after, "AppConfig Data call failed; retrying with backoff and a new session");
-            return Ok(Step {
-                outcome: Outcome::Retrying(e),
-                notices: Vec::new(),
-                after,
-            });
+    let (latest, verdict) = match read(&data, &request, session, &this.key).await {
+        Ok(Reply::Answer { latest, verdict }) => (latest, verdict),
+        Ok(Reply::TooEarly(session)) => {
+            let after = this.interval.max(session.next_poll);
+            debug!(resource = %this.key, retry_in = ?after, "AppConfig asked to wait longer; keeping the session");
+            let outcome = repeat(&session.verdict);
+            this.schedule(Some(session), after);
+            return Ok(Step::quiet(outcome, after));
         }
-        Err(e) => {
-            schedule(None, interval);
-            ctx.backoff.reset(&key);
-            warn!(resource = %key, error = %e, "cannot read the configuration until the spec or AWS changes; retrying at the poll interval");
-            return Ok(stalled(
-                sync,
-                status::aws_reason(&e),
-                e.to_string(),
-                interval,
-            ));
-        }
+        Err(e) => return Ok(failed(&this, e)),
     };
-    ctx.backoff.reset(&key);
-    let after = interval.max(ctx.seconds(latest.next_poll_interval_seconds));
+    ctx.backoff.reset(&this.key);
+    let after = this
+        .interval
+        .max(ctx.seconds(latest.next_poll_interval_seconds));
+    let next_session = |verdict| {
+        Some(Session::new(
+            region.clone(),
+            request.clone(),
+            latest.next_token.clone(),
+            ctx.seconds(latest.next_poll_interval_seconds),
+            verdict,
+        ))
+    };
     if latest.content.is_empty() {
-        debug!(resource = %key, "configuration unchanged");
-        schedule(
-            Some(Session::new(region, request, latest.next_token)),
-            after,
-        );
-        return Ok(Step {
-            outcome: Outcome::Unchanged,
-            notices: Vec::new(),
-            after,
-        });
+        debug!(resource = %this.key, "configuration unchanged");
+        // A new session's first answer is never empty unless the configuration itself is.
+        let verdict = verdict.unwrap_or(Verdict::Written);
+        let outcome = repeat(&verdict);
+        this.schedule(next_session(verdict), after);
+        return Ok(Step::quiet(outcome, after));
     }
     let configuration = Configuration {
-        content: latest.content,
-        content_type: latest.content_type,
-        version_label: latest.version_label,
+        content: latest.content.clone(),
+        content_type: latest.content_type.clone(),
+        version_label: latest.version_label.clone(),
     };
+    match write(&this, &targets, &desired, &configuration, live.as_ref()).await {
+        Ok(None) => {
+            this.schedule(next_session(Verdict::Written), after);
+            synced(&this, &targets, &desired, configuration, previous, after).await
+        }
+        Ok(Some(Refusal {
+            reason,
+            message,
+            lasting,
+        })) => {
+            // A lasting refusal keeps the session: the next poll's empty answer repeats this
+            // verdict instead of downloading the same configuration again. Otherwise the next
+            // poll starts a session, to have the whole configuration to write again.
+            let verdict = Verdict::Stalled {
+                generation: this.generation,
+                reason,
+                message: message.clone(),
+            };
+            this.schedule(if lasting { next_session(verdict) } else { None }, after);
+            Ok(stalled(sync, reason, message, after))
+        }
+        Err(e) => {
+            // The next poll starts a session, to write the whole configuration again; a target
+            // someone created meanwhile (409) is looked at again soon, through the backoff.
+            let conflict = matches!(&e, kube::Error::Api(s) if s.code == 409);
+            this.schedule(None, if conflict { Duration::ZERO } else { after });
+            Err(e)
+        }
+    }
+}
+
+/// Whether a session's verdict still stands for the resource as it is now: a written
+/// configuration while the target still holds it; a stall for the generation it was made at.
+fn still_holds(
+    verdict: &Verdict,
+    generation: i64,
+    desired: &Desired,
+    live: Option<&DynamicObject>,
+    previous: &AppConfigSyncStatus,
+) -> bool {
+    match verdict {
+        Verdict::Written => !drifted(desired, live, previous),
+        Verdict::Stalled { generation: at, .. } => *at == generation,
+    }
+}
+
+/// The outcome of a poll that learnt nothing new.
+fn repeat(verdict: &Verdict) -> Outcome {
+    match verdict {
+        Verdict::Written => Outcome::Unchanged,
+        Verdict::Stalled {
+            reason, message, ..
+        } => Outcome::Stalled {
+            reason,
+            message: message.clone(),
+        },
+    }
+}
+
+/// A failed AppConfig read: retried with backoff when transient, at the poll interval if not.
+fn failed(this: &Poll<'_>, e: AwsError) -> Step {
+    let ctx = this.ctx;
+    if e.kind != ErrorKind::Transient {
+        this.schedule(None, this.interval);
+        ctx.backoff.reset(&this.key);
+        warn!(resource = %this.key, error = %e, "cannot read the configuration until the spec or AWS changes; retrying at the poll interval");
+        return stalled(
+            this.sync,
+            status::aws_reason(&e),
+            e.to_string(),
+            this.interval,
+        );
+    }
+    let base = if e.is_throttling() {
+        ctx.seconds(THROTTLED_BASE_SECONDS)
+    } else {
+        ctx.config.second
+    };
+    let after = ctx
+        .backoff
+        .next_full_jitter(&this.key, base)
+        .min(this.interval);
+    this.schedule(None, after);
+    warn!(resource = %this.key, error = %e, retry_in = ?after, "AppConfig Data call failed; retrying with backoff and a new session");
+    Step::quiet(Outcome::Retrying(e), after)
+}
+
+/// Why a configuration cannot be written.
+struct Refusal {
+    reason: &'static str,
+    message: String,
+    /// Whether the same configuration at the same generation is refused again for sure: its
+    /// size, or the API server's validation of the object (400, 422). A 403 (RBAC, a quota)
+    /// may be lifted by the cluster at any time.
+    lasting: bool,
+}
+
+/// Writes `configuration` to the target unless it already holds it; why not, if it cannot be.
+async fn write(
+    this: &Poll<'_>,
+    targets: &Targets,
+    desired: &Desired,
+    configuration: &Configuration,
+    live: Option<&DynamicObject>,
+) -> Result<Option<Refusal>, kube::Error> {
     let size = configuration.content.len();
     if size > content::MAX_SIZE {
-        // Without the session, the next poll gets the whole configuration again to judge.
-        schedule(None, after);
         let message = format!(
             "the configuration is {size} bytes, more than a {} holds ({} bytes); {} was not written",
             desired.kind.as_str(),
             content::MAX_SIZE,
             desired.written().description
         );
-        return Ok(stalled(sync, status::TOO_LARGE, message, after));
+        return Ok(Some(Refusal {
+            reason: status::TOO_LARGE,
+            message,
+            lasting: true,
+        }));
     }
-    schedule(
-        Some(Session::new(region, request, latest.next_token)),
-        after,
-    );
     let sha256 = configuration.sha256();
-    let content_key = desired.key(configuration.content_type.as_deref());
-    let label = configuration.version_label.clone().unwrap_or_default();
-    let held = live
-        .as_ref()
-        .is_some_and(|l| !spec_changed && desired.held_by(l, &content_key, &sha256, &label));
-    if !held {
-        match targets
-            .apply(sync, &desired, &configuration, live.as_ref())
-            .await
-        {
-            Ok(()) => {}
-            Err(kube::Error::Api(refused)) if matches!(refused.code, 400 | 403 | 422) => {
-                ctx.sessions.schedule(&key, &uid, generation, None, after);
-                let message = format!(
-                    "the API server refused to write {}: {}",
-                    desired.written().description,
-                    refused.message
-                );
-                return Ok(stalled(sync, status::TARGET_REJECTED, message, after));
-            }
-            Err(e) => {
-                // The next poll starts a session, to write the whole configuration again.
-                ctx.sessions.schedule(&key, &uid, generation, None, after);
-                return Err(e);
-            }
-        }
-        info!(resource = %key, object = %desired.written().description, version_label = %label, size, sha256 = %sha256, "target written");
+    let key = desired.key(configuration.content_type.as_deref());
+    let label = configuration.version_label.as_deref().unwrap_or_default();
+    if live.is_some_and(|l| desired.held_by(l, &key, &sha256, label)) {
+        return Ok(None);
     }
+    match targets.apply(this.sync, desired, configuration, live).await {
+        Ok(()) => {
+            info!(resource = %this.key, object = %desired.written().description, version_label = %label, size, sha256 = %sha256, "target written");
+            Ok(None)
+        }
+        Err(kube::Error::Api(refused)) if matches!(refused.code, 400 | 403 | 422) => {
+            let message = format!(
+                "the API server refused to write {}: {}",
+                desired.written().description,
+                refused.message
+            );
+            Ok(Some(Refusal {
+                reason: status::TARGET_REJECTED,
+                message,
+                lasting: refused.code != 403,
+            }))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The step after the target holds `configuration`: the target the spec no longer names is
+/// removed, and a new configuration is announced.
+async fn synced(
+    this: &Poll<'_>,
+    targets: &Targets,
+    desired: &Desired,
+    configuration: Configuration,
+    previous: &AppConfigSyncStatus,
+    after: Duration,
+) -> Result<Step, kube::Error> {
     if let Some(old) = previous
         .target
         .as_ref()
         .filter(|old| **old != desired.written())
-        && targets.remove_owned(sync, old).await?
+        && targets.remove_owned(this.sync, old).await?
     {
-        info!(resource = %key, object = %old.description, "removed the target the spec no longer names");
+        info!(resource = %this.key, object = %old.description, "removed the target the spec no longer names");
     }
+    let sha256 = configuration.sha256();
+    let size = configuration.content.len();
     let mut notices = Vec::new();
     if previous.sha256.as_deref() != Some(sha256.as_str()) {
         notices.push(Notice {
@@ -209,6 +369,18 @@ pub async fn poll(
     })
 }
 
+/// What a read of AppConfig Data brought.
+enum Reply {
+    /// The configuration, or nothing when the session's last one is still current; `verdict` is
+    /// what that last one led to (`None` with a new session).
+    Answer {
+        latest: Latest,
+        verdict: Option<Verdict>,
+    },
+    /// AppConfig refused to answer before NextPollIntervalInSeconds; the session is still good.
+    TooEarly(Session),
+}
+
 /// Reads the configuration: with the session's token if there is one, else with a new session.
 /// A token AppConfig rejects (expired, or no longer valid) is replaced by a new session at once.
 async fn read(
@@ -216,16 +388,25 @@ async fn read(
     request: &SessionRequest,
     mut session: Option<Session>,
     key: &str,
-) -> Result<Latest, AwsError> {
+) -> Result<Reply, AwsError> {
     loop {
-        let reused = session.is_some();
-        let token = match session.take() {
-            Some(session) => session.take_token(),
-            None => data.start_session(request).await?,
+        let (token, verdict) = match session.take() {
+            Some(session) => (session.token().to_owned(), Some(session)),
+            None => (data.start_session(request).await?, None),
         };
         match data.latest(&token).await {
-            Ok(latest) => return Ok(latest),
-            Err(PollError::TokenRejected(e)) if reused => {
+            Ok(latest) => {
+                return Ok(Reply::Answer {
+                    latest,
+                    verdict: verdict.map(|s| s.verdict),
+                });
+            }
+            Err(PollError::TooEarly(e)) => match verdict {
+                Some(session) => return Ok(Reply::TooEarly(session)),
+                // A new session's first token is never early: AppConfig is not itself.
+                None => return Err(e),
+            },
+            Err(PollError::TokenRejected(e)) if verdict.is_some() => {
                 info!(resource = %key, error = %e, "AppConfig rejected the session's token; starting a new session");
             }
             Err(PollError::TokenRejected(mut e)) => {

@@ -2,16 +2,16 @@
 //! status write, never brings a poll forward), poll, then publish Events and write the status
 //! if it changed.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use kube::{Api, ResourceExt, runtime::controller::Action};
 use tracing::debug;
 
-use super::{Context, Error, poll::poll, status};
+use super::{Context, Error, object_key, poll::poll, status};
 use crate::{
     api::v1alpha1::{AppConfigSync, AppConfigSyncStatus},
-    shared::status_writer::{StatusWriter, WithStatus},
+    shared::status_writer::{STALE_RETRY, StatusWriter, WithStatus},
 };
 
 impl WithStatus for AppConfigSync {
@@ -22,10 +22,6 @@ impl WithStatus for AppConfigSync {
     }
 }
 
-/// How soon a reconcile whose status write met a newer copy runs again: the watch delivers it
-/// within moments.
-const STALE_RETRY: Duration = Duration::from_millis(250);
-
 pub async fn reconcile(sync: Arc<AppConfigSync>, ctx: Arc<Context>) -> Result<Action, Error> {
     // The garbage collector removes the target through its owner reference.
     if sync.metadata.deletion_timestamp.is_some() {
@@ -34,37 +30,53 @@ pub async fn reconcile(sync: Arc<AppConfigSync>, ctx: Arc<Context>) -> Result<Ac
     let key = object_key(&sync);
     let uid = sync.uid().unwrap_or_default();
     let generation = sync.metadata.generation.unwrap_or_default();
+    let previous = sync.status.clone().unwrap_or_default();
     if let Some(wait) = ctx.sessions.wait(&key, &uid, generation) {
+        // A status the last write could not store is written now, without polling again.
+        return match ctx.sessions.take_pending(&key, &uid, generation) {
+            Some(pending) => write_status(&sync, &ctx, &pending, wait).await,
+            None => Ok(Action::requeue(wait)),
+        };
+    }
+    if !ctx.sessions.knows(&key, &uid) && status::synced_at(&previous, generation) {
+        // Synced before this process started (a restart, a new leader): its first poll is spread
+        // over its interval, so that a restart never polls every resource at once.
+        let interval = ctx.seconds(sync.spec.poll_interval_seconds);
+        let wait = interval.mul_f64(fastrand::f64());
+        ctx.sessions.schedule(&key, &uid, generation, None, wait);
+        debug!(resource = %key, first_poll_in = ?wait, "synced before this start; first poll spread over the poll interval");
         return Ok(Action::requeue(wait));
     }
-    let previous = sync.status.clone().unwrap_or_default();
-    // A generation the status has not seen yet: the spec changed since the last write (after a
-    // restart, the status tells; the in-memory state cannot).
-    let spec_changed = previous.observed_generation != Some(generation);
-    let step = poll(&sync, &ctx, &previous, spec_changed)
+    let step = poll(&sync, &ctx, &previous)
         .await
         .map_err(Error::Kubernetes)?;
     for notice in &step.notices {
         ctx.publisher.publish_or_warn(sync.as_ref(), notice).await;
     }
     let next = status::next(&previous, generation, &step.outcome, Timestamp::now());
+    write_status(&sync, &ctx, &next, step.after).await
+}
+
+/// Writes `status` unless the object holds it, then waits `after`. A write refused because the
+/// object changed since it was read keeps `status` for the next reconcile, which the watch
+/// brings within moments with the current object.
+async fn write_status(
+    sync: &AppConfigSync,
+    ctx: &Context,
+    status: &AppConfigSyncStatus,
+    after: std::time::Duration,
+) -> Result<Action, Error> {
     let api: Api<AppConfigSync> =
         Api::namespaced(ctx.client.clone(), &sync.namespace().unwrap_or_default());
-    let mut writer = StatusWriter::new(&api, &sync);
-    match writer.write(&next).await {
-        Ok(_) => Ok(Action::requeue(step.after)),
+    match StatusWriter::new(&api, sync).write(status).await {
+        Ok(_) => Ok(Action::requeue(after)),
         Err(kube::Error::Api(e)) if e.code == 409 => {
-            debug!(resource = %key, "the resource changed since it was read; its status is written at the next poll");
-            Ok(Action::requeue(STALE_RETRY))
+            let key = object_key(sync);
+            debug!(resource = %key, "the resource changed since it was read; writing its status again with the current copy");
+            ctx.sessions
+                .keep_pending(&key, &sync.uid().unwrap_or_default(), status.clone());
+            Ok(Action::requeue(STALE_RETRY.min(after)))
         }
         Err(e) => Err(Error::WriteStatus(e)),
     }
-}
-
-pub fn object_key(sync: &AppConfigSync) -> String {
-    format!(
-        "{}/{}",
-        sync.namespace().unwrap_or_default(),
-        sync.name_any()
-    )
 }

@@ -1,7 +1,7 @@
 //! What the operator remembers of each AppConfigSync between polls, in memory: its
-//! configuration session and token, and when it may poll next. Lost on restart by design: a
-//! new session returns the whole configuration, which is compared with the target before
-//! anything is written.
+//! configuration session and token, when it may poll next, and a status the API server has not
+//! taken yet. Lost on restart by design: a new session returns the whole configuration, which is
+//! compared with the target before anything is written.
 
 use std::{
     collections::HashMap,
@@ -9,7 +9,21 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::aws::appconfigdata::SessionRequest;
+use crate::{api::v1alpha1::AppConfigSyncStatus, aws::appconfigdata::SessionRequest};
+
+/// What the configuration a session last delivered led to. AppConfig answers a poll with nothing
+/// while the configuration stays the same, so an empty answer means the same verdict again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The target holds it.
+    Written,
+    /// It cannot be written (too large, or refused by the API server) at this generation.
+    Stalled {
+        generation: i64,
+        reason: &'static str,
+        message: String,
+    },
+}
 
 /// A session in AppConfig Data and the one token that may be used next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,20 +31,31 @@ pub struct Session {
     pub region: String,
     pub request: SessionRequest,
     token: String,
+    /// AppConfig's minimum wait before the token may be used.
+    pub next_poll: Duration,
+    pub verdict: Verdict,
 }
 
 impl Session {
-    pub fn new(region: String, request: SessionRequest, token: String) -> Self {
+    pub fn new(
+        region: String,
+        request: SessionRequest,
+        token: String,
+        next_poll: Duration,
+        verdict: Verdict,
+    ) -> Self {
         Self {
             region,
             request,
             token,
+            next_poll,
+            verdict,
         }
     }
 
-    /// The token, which leaves the session: it can be used once only.
-    pub fn take_token(self) -> String {
-        self.token
+    /// The token to use next; a used token is replaced through `new`, never reused.
+    pub fn token(&self) -> &str {
+        &self.token
     }
 }
 
@@ -42,6 +67,8 @@ struct Entry {
     /// Not before this may AppConfig be asked again.
     due: Instant,
     session: Option<Session>,
+    /// A status computed at `generation` that a write did not store (the object had changed).
+    pending: Option<AppConfigSyncStatus>,
 }
 
 /// Every AppConfigSync's state, by namespace/name; an entry of an earlier object of the same
@@ -52,6 +79,12 @@ pub struct Sessions {
 }
 
 impl Sessions {
+    /// Whether this process has scheduled `key` as object `uid`.
+    pub fn knows(&self, key: &str, uid: &str) -> bool {
+        let entries = self.entries.lock().expect("never poisoned");
+        entries.get(key).is_some_and(|e| e.uid == uid)
+    }
+
     /// How long `key` must still wait, when the object is the one scheduled (same UID) and
     /// unchanged (same generation) and it is not due yet. A changed spec is acted on at once.
     pub fn wait(&self, key: &str, uid: &str, generation: i64) -> Option<Duration> {
@@ -91,8 +124,31 @@ impl Sessions {
                 generation,
                 due: Instant::now() + after,
                 session,
+                pending: None,
             },
         );
+    }
+
+    /// Keeps `status` to be written without polling again; dropped by the next `schedule`.
+    pub fn keep_pending(&self, key: &str, uid: &str, status: AppConfigSyncStatus) {
+        let mut entries = self.entries.lock().expect("never poisoned");
+        if let Some(entry) = entries.get_mut(key).filter(|e| e.uid == uid) {
+            entry.pending = Some(status);
+        }
+    }
+
+    /// Takes the status kept for `key`, if it was computed for this object at this generation.
+    pub fn take_pending(
+        &self,
+        key: &str,
+        uid: &str,
+        generation: i64,
+    ) -> Option<AppConfigSyncStatus> {
+        let mut entries = self.entries.lock().expect("never poisoned");
+        let entry = entries
+            .get_mut(key)
+            .filter(|e| e.uid == uid && e.generation == generation)?;
+        entry.pending.take()
     }
 
     /// Forgets `key`: its object is gone.
@@ -105,32 +161,41 @@ impl Sessions {
 mod tests {
     use super::*;
 
-    fn request() -> SessionRequest {
-        SessionRequest {
+    fn session(token: &str) -> Session {
+        let request = SessionRequest {
             application: "a".into(),
             environment: "e".into(),
             profile: "p".into(),
             minimum_poll_interval_seconds: 60,
-        }
+        };
+        Session::new(
+            "r".into(),
+            request,
+            token.into(),
+            Duration::from_secs(60),
+            Verdict::Written,
+        )
     }
 
     #[test]
-    fn a_token_is_handed_out_once() {
+    fn a_session_is_handed_out_once() {
         let s = Sessions::default();
-        let session = Session::new("r".into(), request(), "t1".into());
-        s.schedule("ns/a", "u1", 1, Some(session), Duration::ZERO);
+        s.schedule("ns/a", "u1", 1, Some(session("t1")), Duration::ZERO);
         let taken = s.take("ns/a", "u1").expect("the session");
-        assert_eq!(taken.take_token(), "t1");
+        assert_eq!(taken.token(), "t1");
         assert!(
             s.take("ns/a", "u1").is_none(),
-            "the token left with the first take"
+            "the session left with the first take"
         );
     }
 
     #[test]
     fn waits_hold_for_the_same_object_and_generation_only() {
         let s = Sessions::default();
+        assert!(!s.knows("ns/a", "u1"), "never scheduled");
         s.schedule("ns/a", "u1", 1, None, Duration::from_secs(60));
+        assert!(s.knows("ns/a", "u1"));
+        assert!(!s.knows("ns/a", "u2"), "another object of that name");
         assert!(s.wait("ns/a", "u1", 1).is_some());
         assert!(s.wait("ns/a", "u1", 2).is_none(), "the spec changed");
         assert!(
@@ -140,5 +205,23 @@ mod tests {
         assert!(s.take("ns/a", "u2").is_none());
         s.forget("ns/a");
         assert!(s.wait("ns/a", "u1", 1).is_none(), "forgotten");
+    }
+
+    #[test]
+    fn a_pending_status_is_for_its_object_and_generation_until_the_next_poll() {
+        let s = Sessions::default();
+        let status = AppConfigSyncStatus {
+            observed_generation: Some(1),
+            ..Default::default()
+        };
+        s.schedule("ns/a", "u1", 1, None, Duration::from_secs(60));
+        s.keep_pending("ns/a", "u1", status.clone());
+        assert_eq!(s.take_pending("ns/a", "u1", 2), None, "the spec changed");
+        assert_eq!(s.take_pending("ns/a", "u2", 1), None, "another object");
+        assert_eq!(s.take_pending("ns/a", "u1", 1), Some(status.clone()));
+        assert_eq!(s.take_pending("ns/a", "u1", 1), None, "taken once");
+        s.keep_pending("ns/a", "u1", status);
+        s.schedule("ns/a", "u1", 1, None, Duration::from_secs(60));
+        assert_eq!(s.take_pending("ns/a", "u1", 1), None, "a new poll decides");
     }
 }

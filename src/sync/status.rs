@@ -16,6 +16,7 @@ pub const RETRYING: &str = "RetryingAwsError";
 pub const TARGET_CONFLICT: &str = "TargetConflict";
 pub const TOO_LARGE: &str = "TooLarge";
 pub const TARGET_REJECTED: &str = "TargetRejected";
+pub const WAITING_FOR_GARBAGE_COLLECTION: &str = "WaitingForGarbageCollection";
 
 /// What one poll found.
 #[derive(Debug, Clone)]
@@ -32,6 +33,8 @@ pub enum Outcome {
     Unchanged,
     /// A transient AppConfig failure: retried with backoff.
     Retrying(AwsError),
+    /// Something the cluster does by itself (the garbage collector) must happen first.
+    Waiting { message: String },
     /// Nothing the operator can do until the spec, the cluster or AWS changes.
     Stalled {
         reason: &'static str,
@@ -75,6 +78,14 @@ pub fn next(
     status
 }
 
+/// Whether `status` says the target held the served configuration at `generation`.
+pub fn synced_at(status: &AppConfigSyncStatus, generation: i64) -> bool {
+    let conditions = status.conditions.as_deref().unwrap_or_default();
+    status.observed_generation == Some(generation)
+        && current_ready(conditions, generation)
+            .is_some_and(|c| c.status == "True" && c.reason == SYNCED)
+}
+
 fn summary(
     status: &AppConfigSyncStatus,
     previous: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
@@ -98,6 +109,13 @@ fn summary(
             stalled: false,
             reason: RETRYING,
             message: format!("{e}; retrying with backoff"),
+        },
+        Outcome::Waiting { message } => Summary {
+            ready: "False",
+            reconciling: true,
+            stalled: false,
+            reason: WAITING_FOR_GARBAGE_COLLECTION,
+            message: message.clone(),
         },
         Outcome::Stalled { reason, message } => Summary {
             ready: "False",
@@ -186,5 +204,22 @@ mod tests {
         let recovered = next(&failed, 1, &Outcome::Unchanged, t2);
         assert_eq!(recovered.last_sync_time, Some(Time(t2)));
         assert_eq!(recovered.last_change_time, Some(Time(t1)));
+    }
+
+    #[test]
+    fn synced_at_is_a_ready_synced_status_of_that_generation() {
+        let t0: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        let first = next(&AppConfigSyncStatus::default(), 1, &synced("aa"), t0);
+        assert!(synced_at(&first, 1));
+        assert!(!synced_at(&first, 2), "the spec changed since");
+        assert!(
+            !synced_at(&AppConfigSyncStatus::default(), 1),
+            "never synced"
+        );
+        let stalled = Outcome::Stalled {
+            reason: TOO_LARGE,
+            message: "too large".into(),
+        };
+        assert!(!synced_at(&next(&first, 1, &stalled, t0), 1));
     }
 }

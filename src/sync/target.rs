@@ -99,7 +99,42 @@ impl Desired {
                 .unwrap_or_default()
                 == label
             && self.metadata_matches(live)
+            && self.applies_nothing_more(live, key)
     }
+
+    /// Whether every label, annotation and data key the operator applied earlier is still one
+    /// the spec asks for: a key the spec dropped is removed only by applying again.
+    fn applies_nothing_more(&self, live: &DynamicObject, key: &str) -> bool {
+        let ours = [SHA256_ANNOTATION, VERSION_LABEL_ANNOTATION];
+        applied(live, &["f:metadata", "f:labels"])
+            .iter()
+            .all(|k| self.labels.contains_key(k))
+            && applied(live, &["f:metadata", "f:annotations"])
+                .iter()
+                .all(|k| self.annotations.contains_key(k) || ours.contains(&k.as_str()))
+            && applied(live, &["f:data"])
+                .into_iter()
+                .chain(applied(live, &["f:binaryData"]))
+                .all(|k| k == key)
+    }
+}
+
+/// The map keys under `path` of the fields the operator's server-side apply owns in `live`.
+fn applied(live: &DynamicObject, path: &[&str]) -> Vec<String> {
+    live.managed_fields()
+        .iter()
+        .filter(|m| {
+            m.manager.as_deref() == Some(FIELD_MANAGER) && m.operation.as_deref() == Some("Apply")
+        })
+        .filter_map(|m| {
+            let fields = &m.fields_v1.as_ref()?.0;
+            path.iter()
+                .try_fold(fields, |at, step| at.get(step))?
+                .as_object()
+        })
+        .flat_map(|members| members.keys())
+        .filter_map(|k| k.strip_prefix("f:").map(str::to_owned))
+        .collect()
 }
 
 /// Who holds a target that is not this sync's, for the TargetConflict message.
@@ -126,6 +161,19 @@ pub fn owner_of(live: &DynamicObject) -> String {
             }
         }
     }
+}
+
+/// Whether `live`'s controller is an earlier AppConfigSync of `sync`'s name: names are unique, so
+/// that one is deleted, and the garbage collector is about to delete `live` too.
+pub fn owned_by_earlier(live: &DynamicObject, sync: &AppConfigSync) -> bool {
+    let uid = sync.uid().unwrap_or_default();
+    live.owner_references().iter().any(|r| {
+        r.controller == Some(true)
+            && r.api_version.split('/').next() == Some(AppConfigSync::group(&()).as_ref())
+            && r.kind == AppConfigSync::kind(&())
+            && r.name == sync.name_any()
+            && r.uid != uid
+    })
 }
 
 /// Whether `live` is owned, as its controller, by `sync`.
@@ -212,12 +260,14 @@ impl Targets {
             .as_object_mut()
             .expect("built as an object")
             .extend(members);
+        // Creating, nothing is forced: an object someone created since it was read keeps the
+        // fields they set (409), and is left to the next poll's ownership check.
+        let params = match live {
+            Some(_) => PatchParams::apply(FIELD_MANAGER).force(),
+            None => PatchParams::apply(FIELD_MANAGER),
+        };
         self.api(desired.kind)
-            .patch(
-                &desired.name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(object),
-            )
+            .patch(&desired.name, &params, &Patch::Apply(object))
             .await
             .map(|_| ())
     }
@@ -321,6 +371,23 @@ mod tests {
             !desired.held_by(&unlabelled, "config.json", &sha, "v1"),
             "label removed"
         );
+        let mut applied_earlier = good.clone();
+        applied_earlier.metadata.managed_fields = Some(vec![serde_json::from_value(json!({
+            "manager": FIELD_MANAGER,
+            "operation": "Apply",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {
+                "f:metadata": {"f:labels": {"f:team": {}}, "f:annotations": {format!("f:{SHA256_ANNOTATION}"): {}, format!("f:{VERSION_LABEL_ANNOTATION}"): {}}},
+                "f:data": {"f:config.json": {}},
+            },
+        }))
+        .unwrap()]);
+        assert!(desired.held_by(&applied_earlier, "config.json", &sha, "v1"));
+        let unlabelled_spec = Desired::of(&sync(json!({})));
+        assert!(
+            !unlabelled_spec.held_by(&applied_earlier, "config.json", &sha, "v1"),
+            "the spec dropped a label the operator applied"
+        );
     }
 
     #[test]
@@ -342,7 +409,18 @@ mod tests {
             json!({}),
         );
         assert!(!owned_by(&earlier, &s), "a deleted sync of the same name");
+        assert!(owned_by_earlier(&earlier, &s));
+        assert!(!owned_by_earlier(&ours, &s), "this sync itself");
         assert_eq!(owner_of(&earlier), "AppConfigSync flags");
+        let namesake = json!({"apiVersion": "appconfig.operators.dev/v1alpha1", "kind": "AppConfigSync", "name": "other", "uid": "old-uid", "controller": true});
+        let other_sync = live(
+            json!({"name": "flags", "ownerReferences": [namesake]}),
+            json!({}),
+        );
+        assert!(
+            !owned_by_earlier(&other_sync, &s),
+            "another sync, which may well exist"
+        );
         let handmade = live(
             json!({"name": "flags", "managedFields": [{"manager": "kubectl-client-side-apply", "operation": "Update"}]}),
             json!({}),

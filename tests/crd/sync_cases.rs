@@ -81,6 +81,11 @@ pub fn all() -> Vec<Case> {
             "spec.pollIntervalSeconds",
             &["86400"],
         ),
+        admitted(
+            "a target key with one leading dot and dots inside",
+            with_target(json!({"key": ".env..local"})),
+            json!({"target": {"key": ".env..local", "kind": "ConfigMap"}}),
+        ),
         refused(
             "a target kind other than ConfigMap or Secret",
             with_target(json!({"kind": "Deployment"})),
@@ -104,6 +109,12 @@ pub fn all() -> Vec<Case> {
             with_target(json!({"key": ".."})),
             "spec.target.key",
             &["config-map key"],
+        ),
+        refused(
+            "a target key starting with two dots, which the API server refuses in a ConfigMap",
+            with_target(json!({"key": "..data"})),
+            "spec.target.key",
+            &["starting with '..'"],
         ),
     ]
 }

@@ -1,6 +1,11 @@
 //! Garbage collection of dependents and the API server's ConfigMap and Secret validation.
 
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use std::time::Duration;
+
+use k8s_openapi::api::{
+    core::v1::{ConfigMap, Secret},
+    rbac::v1::ClusterRole,
+};
 use kube::{
     Api, ResourceExt,
     api::{DeleteParams, Patch, PatchParams, PostParams},
@@ -26,6 +31,18 @@ async fn create(api: &Api<ConfigMap>, object: &ConfigMap) -> ConfigMap {
     api.create(&PostParams::default(), object).await.unwrap()
 }
 
+/// Waits until `check` holds of the stored ConfigMap `name`: the garbage collector works after
+/// the DELETE call returns, as the controller manager's does.
+async fn collected(api: &Api<ConfigMap>, name: &str, check: impl Fn(Option<&ConfigMap>) -> bool) {
+    let waited = tokio::time::timeout(Duration::from_secs(10), async {
+        while !check(api.get_opt(name).await.unwrap().as_ref()) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "{name} was not collected");
+}
+
 #[tokio::test]
 async fn deleting_an_owner_deletes_its_dependents_and_only_theirs() {
     let fake = FakeApiServer::new();
@@ -44,9 +61,18 @@ async fn deleting_an_owner_deletes_its_dependents_and_only_theirs() {
     api.delete("owner", &DeleteParams::background())
         .await
         .unwrap();
-    for gone in ["owner", "child", "grandchild"] {
-        assert!(api.get_opt(gone).await.unwrap().is_none(), "{gone} remains");
+    assert!(api.get_opt("owner").await.unwrap().is_none());
+    assert!(
+        api.get_opt("child").await.unwrap().is_some(),
+        "dependents are collected after the DELETE returns, not within it"
+    );
+    for gone in ["child", "grandchild"] {
+        collected(&api, gone, |o| o.is_none()).await;
     }
+    collected(&api, "shared", |o| {
+        o.is_some_and(|o| o.owner_references().len() == 1)
+    })
+    .await;
     let shared = api.get("shared").await.unwrap();
     let owners: Vec<String> = shared
         .owner_references()
@@ -68,8 +94,41 @@ async fn a_dependent_with_a_finalizer_waits_for_it() {
     api.delete("owner", &DeleteParams::background())
         .await
         .unwrap();
-    let child = api.get("child").await.unwrap();
-    assert!(child.metadata.deletion_timestamp.is_some(), "being deleted");
+    collected(&api, "child", |o| {
+        o.is_some_and(|o| o.metadata.deletion_timestamp.is_some())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_cluster_scoped_owner_takes_its_dependents_in_every_namespace() {
+    let fake = FakeApiServer::new();
+    let roles: Api<ClusterRole> = Api::all(fake.client());
+    let owner = roles
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "owner"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let reference = json!([{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "name": "owner", "uid": owner.uid()}]);
+    let mut apis = Vec::new();
+    for namespace in ["one", "two"] {
+        let api: Api<ConfigMap> = Api::namespaced(fake.client(), namespace);
+        let child = serde_json::from_value(
+            json!({"metadata": {"name": "child", "ownerReferences": reference}}),
+        )
+        .unwrap();
+        create(&api, &child).await;
+        apis.push(api);
+    }
+    roles
+        .delete("owner", &DeleteParams::background())
+        .await
+        .unwrap();
+    for api in &apis {
+        collected(api, "child", |o| o.is_none()).await;
+    }
 }
 
 fn apply_config_map(data: Value) -> Patch<Value> {
@@ -100,6 +159,14 @@ async fn config_maps_are_refused_as_the_api_server_refuses_them() {
             json!({"data": {"bad key": "a"}}),
             "ConfigMap \"cm\" is invalid: data[bad key]: Invalid value: \"bad key\": a valid config key must consist of alphanumeric characters",
         ),
+        (
+            json!({"data": {"..data": "a"}}),
+            "ConfigMap \"cm\" is invalid: data[..data]: Invalid value: \"..data\": must not start with '..'",
+        ),
+        (
+            json!({"binaryData": {"..": "YQ=="}}),
+            "ConfigMap \"cm\" is invalid: binaryData[..]: Invalid value: \"..\": must not be '..'",
+        ),
     ] {
         let status = api_error(api.patch("cm", &params, &apply_config_map(data)).await);
         assert_eq!(status.code, 422);
@@ -114,6 +181,13 @@ async fn config_maps_are_refused_as_the_api_server_refuses_them() {
     )
     .await
     .expect("1 MiB exactly is allowed");
+    api.patch(
+        "cm",
+        &params,
+        &apply_config_map(json!({"data": {".env..local": "a"}})),
+    )
+    .await
+    .expect("one leading dot, and dots inside, are allowed");
 }
 
 #[tokio::test]

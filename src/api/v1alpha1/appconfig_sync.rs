@@ -57,7 +57,7 @@ pub const DEFAULT_POLL_INTERVAL_SECONDS: u32 = 60;
         name = "Last Sync",
         type_ = "date",
         json_path = ".status.lastSyncTime",
-        description = "When AppConfig was last read successfully"
+        description = "When a successful read of AppConfig last changed the status (not a heartbeat)"
     ),
     printcolumn(
         name = "Age",
@@ -220,8 +220,9 @@ pub struct AppConfigSyncStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
 
-    /// When AppConfig was last read successfully. Refreshed only together with another change
-    /// of the status: reads that change nothing write nothing.
+    /// When a successful read of AppConfig last changed the status (new content, or a recovery
+    /// from an error). Not a heartbeat: polls that change nothing write nothing, so an old time
+    /// with Ready=True means the target has held the served configuration since then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<Time>,
 
@@ -276,8 +277,8 @@ fn target_key_schema(_: &mut SchemaGenerator) -> Schema {
         "nullable": true,
         "maxLength": 253,
         "x-kubernetes-validations": [{
-            "rule": r"self.matches('^[-._a-zA-Z0-9]+$') && self != '.' && self != '..'",
-            "message": "must be a valid config-map key: letters, digits, '-', '_' and '.', not '.' or '..'",
+            "rule": r"self.matches('^[-._a-zA-Z0-9]+$') && self != '.' && !self.startsWith('..')",
+            "message": "must be a valid config-map key: letters, digits, '-', '_' and '.', not '.' and not starting with '..'",
         }],
     })
 }

@@ -85,19 +85,30 @@ fn decode(value: &Value) -> Option<Vec<u8>> {
     STANDARD.decode(value.as_str()?).ok()
 }
 
+/// The API server's `IsConfigMapKey`: every rule broken is one message, joined as the API
+/// server joins a field's errors.
 fn check_key(name: &str) -> Result<(), String> {
-    let valid = !name.is_empty()
-        && name.len() <= 253
-        && name != "."
-        && name != ".."
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "Invalid value: \"{name}\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
-        ))
+    let mut broken = Vec::new();
+    if name.len() > 253 {
+        broken.push("must be no more than 253 characters".to_owned());
     }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if name.is_empty() || !name.chars().all(allowed) {
+        broken.push("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')".to_owned());
+    }
+    if name == "." {
+        broken.push("must not be '.'".to_owned());
+    } else if name == ".." {
+        broken.push("must not be '..'".to_owned());
+    } else if name.starts_with("..") {
+        broken.push("must not start with '..'".to_owned());
+    }
+    if broken.is_empty() {
+        return Ok(());
+    }
+    Err(broken
+        .iter()
+        .map(|why| format!("Invalid value: \"{name}\": {why}"))
+        .collect::<Vec<_>>()
+        .join(", "))
 }

@@ -1,24 +1,60 @@
-//! The garbage collector, as the controller manager runs it with background propagation: once
-//! an object is gone, each dependent whose owner references now name no existing object is
-//! deleted (finalizers respected); one that still has another owner loses only the dangling
-//! reference.
+//! The garbage collector, as the controller manager runs it with background propagation: a
+//! little after an object is gone (never within the DELETE call), each dependent whose owner
+//! references now name no existing object is deleted (finalizers respected); one that still has
+//! another owner loses only the dangling reference.
+
+use std::{sync::Arc, time::Duration};
 
 use serde_json::{Value, json};
 
 use super::{
+    Shared,
     store::{ChangeKind, ObjectKey, Store},
     write,
 };
 
-/// Collects the dependents of `removed`, which just left the store.
-pub(super) fn collect(store: &mut Store, removed: &Value, now: &str) {
+/// How long after its owner is gone a dependent is collected: the real collector works from its
+/// own watches, so clients see the owner gone while its dependents remain.
+const DELAY: Duration = Duration::from_millis(200);
+
+/// Collects, after `DELAY`, the dependents of every object removed so far.
+pub(super) fn collect_later(shared: &Arc<Shared>) {
+    if !shared.store.lock().expect("store lock").has_collectable() {
+        return;
+    }
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(DELAY).await;
+        let mut store = shared.store.lock().expect("store lock");
+        let now = write::now();
+        // Collecting removes dependents, whose own dependents are collected in the same pass.
+        loop {
+            let removed = store.take_collectable();
+            if removed.is_empty() {
+                break;
+            }
+            for object in &removed {
+                collect(&mut store, object, &now);
+            }
+        }
+    });
+}
+
+/// Collects the dependents of `removed`, which left the store.
+fn collect(store: &mut Store, removed: &Value, now: &str) {
     let Some(uid) = removed["metadata"]["uid"].as_str() else {
         return;
     };
     let namespace = removed["metadata"]["namespace"]
         .as_str()
         .unwrap_or_default();
-    for key in store.keys_in_namespace(namespace) {
+    // A cluster-scoped owner's dependents may be in any namespace.
+    let candidates = if namespace.is_empty() {
+        store.keys()
+    } else {
+        store.keys_in_namespace(namespace)
+    };
+    for key in candidates {
         let Some(stored) = store.get(&key).cloned() else {
             continue;
         };
@@ -28,7 +64,7 @@ pub(super) fn collect(store: &mut Store, removed: &Value, now: &str) {
         }
         let remaining: Vec<Value> = references
             .into_iter()
-            .filter(|r| r["uid"] != uid && exists(store, namespace, &r["uid"]))
+            .filter(|r| r["uid"] != uid && exists(store, &key.namespace, &r["uid"]))
             .collect();
         if remaining.is_empty() {
             write::delete_object(store, key, stored, now);

@@ -1,6 +1,8 @@
 //! One HTTP request in, one response out: routing, injected failures, the write log, and
 //! Kubernetes `Status` bodies for errors.
 
+use std::sync::Arc;
+
 use http::{Request, Response, header};
 use http_body_util::{BodyExt, Full};
 use serde_json::Value;
@@ -8,7 +10,7 @@ use serde_json::Value;
 use super::{
     Shared, WriteRecord,
     error::ApiError,
-    list,
+    gc, list,
     patch::PatchType,
     rbac::Grants,
     route::{Query, Route, Verb},
@@ -17,14 +19,16 @@ use super::{
 };
 
 pub(super) async fn serve(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     grants: Option<&Grants>,
     request: Request<kube::client::Body>,
 ) -> Response<Body> {
-    match respond(shared, grants, request).await {
+    let response = match respond(shared, grants, request).await {
         Ok(response) => response,
         Err(error) => json_response(error.code, &error.to_json()),
-    }
+    };
+    gc::collect_later(shared);
+    response
 }
 
 async fn respond(

@@ -10,8 +10,9 @@
 //! that creates as a create too, and their owner references are admitted as the
 //! OwnerReferencesPermissionEnforcement plugin admits them (`owner_admission.rs`).
 //!
-//! Deleting an object garbage-collects its dependents (owner references, background
-//! propagation, as the controller manager does); ConfigMaps and Secrets are validated as the API
+//! Deleting an object garbage-collects its dependents shortly afterwards (owner references,
+//! background propagation, as the controller manager does); ConfigMaps and Secrets are validated
+//! as the API
 //! server validates them.
 
 mod apply;

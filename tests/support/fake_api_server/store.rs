@@ -61,6 +61,8 @@ pub(super) struct Store {
     changes: broadcast::Sender<Arc<Change>>,
     pages: HashMap<String, (u64, Vec<Value>)>,
     next_page: u64,
+    /// Objects gone whose dependents the garbage collector has not looked at yet.
+    collectable: Vec<Value>,
 }
 
 impl Default for Store {
@@ -74,6 +76,7 @@ impl Default for Store {
             changes: broadcast::channel(WATCH_BUFFER).0,
             pages: HashMap::new(),
             next_page: 0,
+            collectable: Vec::new(),
         }
     }
 }
@@ -111,6 +114,24 @@ impl Store {
             .iter()
             .find(|(_, stored)| stored.object["metadata"]["uid"] == uid)
             .map(|(key, _)| key)
+    }
+
+    /// Every object's key, in every namespace and at cluster scope.
+    pub fn keys(&self) -> Vec<ObjectKey> {
+        self.objects.keys().cloned().collect()
+    }
+
+    /// `removed` left the store; the garbage collector will look for its dependents.
+    pub fn queue_for_collection(&mut self, removed: Value) {
+        self.collectable.push(removed);
+    }
+
+    pub fn has_collectable(&self) -> bool {
+        !self.collectable.is_empty()
+    }
+
+    pub fn take_collectable(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.collectable)
     }
 
     pub fn keys_in_namespace(&self, namespace: &str) -> Vec<ObjectKey> {

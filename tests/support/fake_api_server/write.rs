@@ -7,7 +7,7 @@ use super::{
     apply, core_validation,
     error::ApiError,
     fields::{Manager, Managers, Operation},
-    gc, owner_admission,
+    owner_admission,
     patch::{self, PatchType},
     rbac::Grants,
     route::Route,
@@ -389,10 +389,10 @@ fn admit_new(
     Ok(())
 }
 
-/// Removes an object for good, then lets the garbage collector find its dependents.
+/// Removes an object for good; the garbage collector finds its dependents a little later.
 fn remove(store: &mut Store, key: ObjectKey, object: Value, managers: Managers) -> Value {
     let gone = store.write(key, ChangeKind::Deleted, object, managers);
-    gc::collect(store, &gone, &now());
+    store.queue_for_collection(gone.clone());
     gone
 }
 
@@ -580,7 +580,7 @@ fn spec(object: &Value) -> Map<String, Value> {
     spec
 }
 
-fn now() -> String {
+pub(super) fn now() -> String {
     let now = jiff::Timestamp::now();
     jiff::Timestamp::from_second(now.as_second())
         .expect("the current second is a valid timestamp")

@@ -7,7 +7,7 @@ use kube::ResourceExt;
 
 use super::{
     apply, config_maps, deploy, ready, setup, sync_spec, syncs, text, wait_config_map, wait_polls,
-    wait_sync,
+    wait_sync, wait_until,
 };
 use crate::{cluster::Cluster, scenarios::scenario, world::World};
 
@@ -126,7 +126,13 @@ async fn a_new_deployment_reaches_the_target_and_unchanged_polls_write_nothing(
         cm.and_then(|cm| text(cm, "config.json")).as_deref() == Some(r#"{"v":1}"#)
     })
     .await;
-    let events = cluster.events("flags").await;
+    // The Event follows the target write.
+    let events = wait_until(
+        "three ConfigurationUpdated Events",
+        async || cluster.events("flags").await,
+        |events| events.len() >= 3,
+    )
+    .await;
     assert_eq!(events.len(), 3, "{events:?}");
     assert!(events[2].1.contains("version v1"), "{events:?}");
     operator.stop().await;

@@ -1,7 +1,12 @@
 //! AppConfig throttling and failing: retried with backoff, and no update is lost.
 
+use appconfig_operator::emulator::Fault;
+
 use super::{condition, deploy, ready, setup, sync_spec, text, wait_config_map, wait_sync};
-use crate::{cluster::Cluster, operator::Operator, scenarios::scenario, world::World};
+use crate::{
+    cluster::Cluster, fake_api_server::RequestMatcher, operator::Operator, scenarios::scenario,
+    world::World,
+};
 
 scenario!(
     throttling_and_server_errors_are_retried_without_losing_an_update,
@@ -29,6 +34,16 @@ async fn throttling_and_server_errors_are_retried_without_losing_an_update(
             .contains("ThrottlingException")
     );
 
+    // Throttled retries back off: over a minute of poll-interval seconds, a retry loop would
+    // make hundreds of calls; doubling delays (up to the 15 s interval) make about ten.
+    let before = world.calls("GetLatestConfiguration");
+    tokio::time::sleep(world.second * 60).await;
+    let retries = world.calls("GetLatestConfiguration") - before;
+    assert!(
+        (1..=40).contains(&retries),
+        "{retries} throttled retries in 60 poll-interval seconds"
+    );
+
     // Half the polls fail with 500s while a new version is deployed: it still arrives.
     world.emulator.control().clear_faults();
     world.fail(
@@ -47,6 +62,28 @@ async fn throttling_and_server_errors_are_retried_without_losing_an_update(
     })
     .await;
     world.emulator.control().clear_faults();
+    wait_sync(cluster, "flags", "Synced", |o| {
+        ready(o) == Some(("True", "Synced"))
+    })
+    .await;
+
+    // One failure, on exactly the poll after a deployment: the retry still brings the version.
+    world
+        .emulator
+        .control()
+        .inject_fault(Fault {
+            operation: "GetLatestConfiguration".into(),
+            status: 500,
+            code: "InternalServerException".into(),
+            count: Some(1),
+            ratio: None,
+        })
+        .expect("the fault is valid");
+    deploy(world, &t, &instant, br#"{"v":3}"#, "application/json", None).await;
+    wait_config_map(cluster, "flags", "updated after the failed poll", |cm| {
+        cm.is_some_and(|cm| text(cm, "config.json").as_deref() == Some(r#"{"v":3}"#))
+    })
+    .await;
     wait_sync(cluster, "flags", "Synced", |o| {
         ready(o) == Some(("True", "Synced"))
     })
@@ -110,5 +147,40 @@ async fn terminal_errors_stall_with_the_aws_message_until_fixed(cluster: &Cluste
         ready(o) == Some(("True", "Synced"))
     })
     .await;
+    operator.stop().await;
+}
+
+scenario!(
+    a_status_write_refused_as_stale_is_written_again_without_polling,
+    World::start_fast
+);
+async fn a_status_write_refused_as_stale_is_written_again_without_polling(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let (t, instant) = setup(world).await;
+    deploy(world, &t, &instant, br#"{"v":1}"#, "application/json", None).await;
+    let operator = Operator::start(cluster, world).await;
+    // The first status write meets a newer copy of the sync (someone edited its metadata during
+    // the poll); on a real cluster nothing fails and the rest holds all the same.
+    if let Some(fake) = &cluster.fake {
+        let status_patch = RequestMatcher {
+            verb: "patch",
+            plural: "appconfigsyncs",
+            subresource: Some("status"),
+        };
+        fake.fail_next(status_patch, 409, "Conflict", 1);
+    }
+    // An hour between polls: the status must not wait for the next one.
+    super::apply(cluster, "flags", &sync_spec(&t, 3600)).await;
+    wait_sync(cluster, "flags", "Synced", |o| {
+        ready(o) == Some(("True", "Synced"))
+    })
+    .await;
+    assert_eq!(
+        world.calls("GetLatestConfiguration"),
+        1,
+        "the status was written without polling again"
+    );
     operator.stop().await;
 }

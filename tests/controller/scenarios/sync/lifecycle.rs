@@ -263,3 +263,118 @@ async fn an_edited_or_deleted_target_is_repaired_at_the_next_poll(
     );
     operator.stop().await;
 }
+
+scenario!(
+    a_sync_deleted_and_created_again_waits_for_the_old_target_to_go,
+    World::start_fast
+);
+async fn a_sync_deleted_and_created_again_waits_for_the_old_target_to_go(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let (t, instant) = setup(world).await;
+    deploy(
+        world,
+        &t,
+        &instant,
+        FLAGS.as_bytes(),
+        "application/json",
+        None,
+    )
+    .await;
+    let operator = crate::operator::Operator::start(cluster, world).await;
+    // An hour between polls: a stall would outlast the test's patience.
+    let spec = sync_spec(&t, 3600);
+    apply(cluster, "flags", &spec).await;
+    wait_config_map(cluster, "flags", "written", |cm| cm.is_some()).await;
+
+    // Created again at once: the old target is still there until the garbage collector runs.
+    delete(&syncs(cluster), "flags").await;
+    let again = apply(cluster, "flags", &spec).await;
+    let uid = again.uid().unwrap();
+    wait_sync(cluster, "flags", "Synced", |o| {
+        ready(o) == Some(("True", "Synced"))
+    })
+    .await;
+    let cm = config_maps(cluster).get("flags").await.unwrap();
+    assert_eq!(cm.owner_references()[0].uid, uid, "written by the new sync");
+    assert_eq!(text(&cm, "config.json").as_deref(), Some(FLAGS));
+    assert!(
+        !cluster
+            .event_reasons("flags")
+            .await
+            .contains(&"SyncFailed".to_owned()),
+        "waiting for the garbage collector is no failure"
+    );
+    operator.stop().await;
+}
+
+scenario!(
+    changing_the_labels_the_key_or_the_kind_moves_the_content,
+    World::start_fast
+);
+async fn changing_the_labels_the_key_or_the_kind_moves_the_content(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let (t, instant) = setup(world).await;
+    deploy(
+        world,
+        &t,
+        &instant,
+        FLAGS.as_bytes(),
+        "application/json",
+        None,
+    )
+    .await;
+    let operator = crate::operator::Operator::start(cluster, world).await;
+    let mut spec = sync_spec(&t, 15);
+    spec.target.labels = Some([("team".to_owned(), "checkout".to_owned())].into());
+    apply(cluster, "flags", &spec).await;
+    wait_config_map(cluster, "flags", "written with the label", |cm| {
+        cm.is_some_and(|cm| text(cm, "config.json").is_some() && cm.labels().contains_key("team"))
+    })
+    .await;
+
+    // A label the spec no longer names leaves the target.
+    spec.target.labels = None;
+    apply(cluster, "flags", &spec).await;
+    wait_config_map(cluster, "flags", "without the label", |cm| {
+        cm.is_some_and(|cm| !cm.labels().contains_key("team"))
+    })
+    .await;
+
+    // Another key: the content moves, the old key goes (server-side apply drops what the
+    // operator no longer applies).
+    spec.target.key = Some("flags.json".to_owned());
+    apply(cluster, "flags", &spec).await;
+    let cm = wait_config_map(cluster, "flags", "under the new key only", |cm| {
+        cm.is_some_and(|cm| {
+            cm.data.as_ref().is_some_and(|d| {
+                d.keys().collect::<Vec<_>>() == ["flags.json"] && d["flags.json"] == FLAGS
+            })
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        annotation(&cm, SHA256_ANNOTATION),
+        Some(sha256(FLAGS.as_bytes()))
+    );
+
+    // Another kind: a Secret of the same name holds it, and the ConfigMap goes.
+    spec.target.kind = TargetKind::Secret;
+    apply(cluster, "flags", &spec).await;
+    let o = wait_sync(cluster, "flags", "Synced to the Secret", |o| {
+        ready(o) == Some(("True", "Synced"))
+            && o.status.as_ref().unwrap().target.as_ref().map(|t| t.kind)
+                == Some(TargetKind::Secret)
+    })
+    .await;
+    assert_eq!(o.status.unwrap().target.unwrap().name, "flags");
+    let secret = secrets(cluster).get("flags").await.unwrap();
+    let stored = secret.data.unwrap()["flags.json"].0.clone();
+    assert_eq!(stored, FLAGS.as_bytes());
+    wait_config_map(cluster, "flags", "the ConfigMap removed", |cm| cm.is_none()).await;
+    operator.stop().await;
+}

@@ -124,3 +124,94 @@ async fn a_restarted_operator_opens_a_new_session_and_rewrites_nothing(
     );
     operator.stop().await;
 }
+
+scenario!(
+    a_restart_spreads_the_first_polls_of_synced_resources,
+    World::start_fast
+);
+async fn a_restart_spreads_the_first_polls_of_synced_resources(cluster: &Cluster, world: &World) {
+    let (t, instant) = setup(world).await;
+    deploy(world, &t, &instant, br#"{"a":1}"#, "application/json", None).await;
+    let operator = Operator::start(cluster, world).await;
+    let names = ["one", "two", "three"];
+    for name in names {
+        apply(cluster, name, &sync_spec(&t, 86400)).await;
+    }
+    for name in names {
+        wait_sync(cluster, name, "Synced", |o| {
+            ready(o) == Some(("True", "Synced"))
+        })
+        .await;
+    }
+    operator.kill().await;
+    let sessions = world.calls("StartConfigurationSession");
+
+    // Each first poll is drawn over the day-long interval: polling all three within the next
+    // 40 seconds would be a burst (its chance when spread is one in ten billion).
+    let operator = Operator::start(cluster, world).await;
+    tokio::time::sleep(world.second * 40).await;
+    let polled = world.calls("StartConfigurationSession") - sessions;
+    assert!(
+        polled < 3,
+        "{polled} of 3 synced resources polled at once after the restart"
+    );
+
+    // A new resource still polls at once.
+    apply(cluster, "four", &sync_spec(&t, 86400)).await;
+    wait_sync(cluster, "four", "Synced", |o| {
+        ready(o) == Some(("True", "Synced"))
+    })
+    .await;
+    operator.stop().await;
+}
+
+scenario!(
+    a_spec_change_within_the_poll_interval_keeps_the_session,
+    World::start_fast
+);
+async fn a_spec_change_within_the_poll_interval_keeps_the_session(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let (t, instant) = setup(world).await;
+    deploy(world, &t, &instant, br#"{"a":1}"#, "application/json", None).await;
+    let operator = Operator::start(cluster, world).await;
+    let mut spec = sync_spec(&t, 3600);
+    apply(cluster, "flags", &spec).await;
+    wait_sync(cluster, "flags", "Synced", |o| {
+        ready(o) == Some(("True", "Synced"))
+    })
+    .await;
+    let target_version = config_maps(cluster)
+        .get("flags")
+        .await
+        .unwrap()
+        .resource_version();
+
+    // A label the operator never copies: the target needs nothing, and the immediate poll comes
+    // before AppConfig's minimum interval. The session stays good and is kept for later.
+    spec.target.labels =
+        Some([("app.kubernetes.io/instance".to_owned(), "shop".to_owned())].into());
+    let changed = apply(cluster, "flags", &spec).await;
+    wait_sync(cluster, "flags", "Synced at the new generation", |o| {
+        ready(o) == Some(("True", "Synced"))
+            && o.status.as_ref().unwrap().observed_generation == changed.metadata.generation
+    })
+    .await;
+    tokio::time::sleep(world.second * 60).await;
+    assert_eq!(
+        world.calls("StartConfigurationSession"),
+        1,
+        "no new session after AppConfig asked to wait"
+    );
+    assert_eq!(
+        config_maps(cluster)
+            .get("flags")
+            .await
+            .unwrap()
+            .resource_version(),
+        target_version,
+        "nothing rewritten"
+    );
+    operator.stop().await;
+}
