@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use kube::ResourceExt;
 
 use super::{
-    apply, config_maps, deploy, ready, setup, sync_spec, syncs, text, wait_config_map, wait_polls,
-    wait_sync, wait_until,
+    apply, config_maps, deploy, ready, setup, sync_spec, syncs, text, versions, wait_config_map,
+    wait_polls, wait_sync, wait_until,
 };
 use crate::{cluster::Cluster, scenarios::scenario, world::World};
 
@@ -36,16 +36,7 @@ async fn a_new_deployment_reaches_the_target_and_unchanged_polls_write_nothing(
         ready(o) == Some(("True", "Synced"))
     })
     .await;
-    let target_version = config_maps(cluster)
-        .get("flags")
-        .await
-        .unwrap()
-        .resource_version();
-    let sync_version = syncs(cluster)
-        .get("flags")
-        .await
-        .unwrap()
-        .resource_version();
+    let (target_version, sync_version) = versions(cluster, "flags").await;
     let target_writes = cluster
         .fake
         .as_ref()

@@ -107,6 +107,17 @@ pub fn config_maps(cluster: &Cluster) -> Api<ConfigMap> {
     Api::namespaced(cluster.client.clone(), &cluster.namespace)
 }
 
+/// The resourceVersions of ConfigMap `name` and of the sync `name`: any write changes them, on
+/// the fake API server and on a real cluster alike.
+pub async fn versions(cluster: &Cluster, name: &str) -> (Option<String>, Option<String>) {
+    let target = config_maps(cluster).get(name).await.unwrap();
+    let sync = syncs(cluster).get(name).await.unwrap();
+    (
+        kube::ResourceExt::resource_version(&target),
+        kube::ResourceExt::resource_version(&sync),
+    )
+}
+
 pub fn secrets(cluster: &Cluster) -> Api<Secret> {
     Api::namespaced(cluster.client.clone(), &cluster.namespace)
 }

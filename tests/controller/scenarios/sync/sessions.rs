@@ -3,7 +3,9 @@
 
 use kube::ResourceExt;
 
-use super::{apply, config_maps, deploy, ready, setup, sync_spec, syncs, wait_polls, wait_sync};
+use super::{
+    apply, config_maps, deploy, ready, setup, sync_spec, syncs, versions, wait_polls, wait_sync,
+};
 use crate::{cluster::Cluster, operator::Operator, scenarios::scenario, world::World};
 
 scenario!(
@@ -22,16 +24,7 @@ async fn tokens_are_used_once_and_a_refused_token_starts_a_new_session(
         ready(o) == Some(("True", "Synced"))
     })
     .await;
-    let target_version = config_maps(cluster)
-        .get("flags")
-        .await
-        .unwrap()
-        .resource_version();
-    let sync_version = syncs(cluster)
-        .get("flags")
-        .await
-        .unwrap()
-        .resource_version();
+    let (target_version, sync_version) = versions(cluster, "flags").await;
 
     // Every poll used the previous answer's token: AppConfig refuses a token used twice, which
     // would have cost a new session.
@@ -88,16 +81,7 @@ async fn a_restarted_operator_opens_a_new_session_and_rewrites_nothing(
     })
     .await;
     operator.kill().await;
-    let target_version = config_maps(cluster)
-        .get("flags")
-        .await
-        .unwrap()
-        .resource_version();
-    let sync_version = syncs(cluster)
-        .get("flags")
-        .await
-        .unwrap()
-        .resource_version();
+    let (target_version, sync_version) = versions(cluster, "flags").await;
 
     let operator = Operator::start(cluster, world).await;
     wait_polls(world, 2).await;
