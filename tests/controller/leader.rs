@@ -27,7 +27,7 @@ use crate::{
     http_get::get,
     operator::{LEASE_RETRY_PERIOD, Operator, elected},
     rbac::LEASE,
-    scenarios::{ready, served, spec, state},
+    scenarios::{ready, scenario, served, spec, state},
     world::World,
 };
 
@@ -114,17 +114,19 @@ fn aws_calls_counted(operator: &Operator) -> bool {
         .contains("appconfig_operator_aws_calls_total{")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_replica_reconciles_and_another_takes_over_when_it_dies() {
+// On a real cluster too: two replicas as the chart's ServiceAccount, one lease, one failover.
+scenario!(one_replica_reconciles_and_another_takes_over_when_it_dies);
+async fn one_replica_reconciles_and_another_takes_over_when_it_dies(
+    cluster: &Cluster,
+    world: &World,
+) {
     const LEASE_DURATION: Duration = Duration::from_secs(3);
-    let cluster = Cluster::connect(Backend::Fake).await;
-    let world = World::start().await;
     let t = world.target("shop", "production", "flags", &[]).await;
     let v1 = world.version(&t, &t.profile, "{}", None).await;
     let v2 = world.version(&t, &t.profile, r#"{"v":2}"#, None).await;
     world.strategy("instant", 0, 100.0, 0).await;
 
-    let (a, b) = leader_and_standby(&cluster, &world, LEASE_DURATION).await;
+    let (a, b) = leader_and_standby(cluster, world, LEASE_DURATION).await;
 
     cluster.apply("flags", &spec(&t, &v1, "instant")).await;
     cluster
@@ -135,14 +137,14 @@ async fn one_replica_reconciles_and_another_takes_over_when_it_dies() {
     assert_eq!(world.calls("StartDeployment"), 1);
     assert!(!b.leads());
     assert!(!aws_calls_counted(&b), "{}", b.metrics.encode());
-    let first_term = lease(&cluster).await;
+    let first_term = lease(cluster).await;
     assert_eq!(first_term.holder_identity.as_deref(), Some("replica-a"));
     assert_eq!(first_term.lease_transitions, Some(0));
     assert!(first_term.acquire_time.is_some(), "{first_term:?}");
     // The leader renews: renewTime moves, acquireTime stays.
     let renewed = tokio::time::timeout(PATIENCE, async {
         loop {
-            let now = lease(&cluster).await;
+            let now = lease(cluster).await;
             if now.renew_time != first_term.renew_time {
                 return now;
             }
@@ -183,7 +185,7 @@ async fn one_replica_reconciles_and_another_takes_over_when_it_dies() {
         "{}",
         b.metrics.encode()
     );
-    let second_term = lease(&cluster).await;
+    let second_term = lease(cluster).await;
     assert_eq!(second_term.holder_identity.as_deref(), Some("replica-b"));
     assert_eq!(second_term.lease_transitions, Some(1));
     assert!(

@@ -2,9 +2,8 @@
 //! `run` (HTTP listener, optional leader election, controllers), on the fake API server with
 //! only the chart's RBAC rules granted, so every scenario proves the rules suffice.
 //!
-//! On a real cluster the operator uses the scenario's own credentials; to enforce the chart's
-//! rules there too, point KUBECONFIG at a user that impersonates the chart's ServiceAccount
-//! (`as: system:serviceaccount:<namespace>:appconfig-operator`).
+//! On a real cluster the operator acts as the chart's ServiceAccount in the scenario's
+//! namespace, with the chart's Roles (impersonation), so the real API server enforces the rules.
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -116,7 +115,14 @@ impl Operator {
         let link = cluster.fake.as_ref().map(|_| Link::default());
         let client = match (&cluster.fake, &link) {
             (Some(fake), Some(link)) => fake.client_over(grants.clone(), link.clone()),
-            _ => cluster.client.clone(),
+            _ => match watched {
+                rbac::Watched::Namespace => {
+                    rbac::impersonating_service_account(&cluster.client, &cluster.namespace).await
+                }
+                rbac::Watched::Cluster => {
+                    panic!("cluster-wide grants are tested on the fake API server only")
+                }
+            },
         };
         let metrics = Metrics::default();
         let aws = world.operator_clients(metrics.clone()).await;

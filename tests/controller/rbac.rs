@@ -1,8 +1,17 @@
 //! The chart's RBAC rules (`charts/appconfig-operator/files/rbac-rules.yaml`), granted as the
-//! chart grants them: the operator under test runs with exactly these on the fake API server.
+//! chart grants them: the operator under test runs with exactly these, on the fake API server
+//! and, as the chart's ServiceAccount, on a real cluster.
 
-use k8s_openapi::api::rbac::v1::PolicyRule;
+use k8s_openapi::api::{
+    core::v1::ServiceAccount,
+    rbac::v1::{PolicyRule, Role, RoleBinding},
+};
+use kube::{
+    Api, Client,
+    api::{Patch, PatchParams},
+};
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::fake_api_server::Grants;
 
@@ -36,6 +45,7 @@ pub fn chart_rules() -> ChartRules {
 }
 
 /// Where the chart grants the `watched` rules.
+#[derive(Clone, Copy)]
 pub enum Watched {
     /// A Role in the one watched namespace (`watchNamespace`, `--namespace`).
     Namespace,
@@ -86,4 +96,74 @@ pub fn granted(rules: &ChartRules) -> Vec<(String, String, String)> {
         }
     }
     granted
+}
+
+/// A client for the `KUBECONFIG` cluster that acts as the chart's ServiceAccount in `namespace`,
+/// granted there exactly what the chart grants with `watchNamespace` and leader election, so
+/// the real API server enforces the chart's rules on the operator under test. The test's own
+/// user must be allowed to impersonate (cluster-admin is).
+pub async fn impersonating_service_account(admin: &Client, namespace: &str) -> Client {
+    let rules = chart_rules();
+    let lease: Vec<PolicyRule> = rules
+        .leader_election
+        .lease
+        .into_iter()
+        .map(|rule| PolicyRule {
+            resource_names: Some(vec![LEASE.to_owned()]),
+            ..rule
+        })
+        .chain(rules.leader_election.create)
+        .collect();
+    let apply = PatchParams::apply("appconfig-operator-tests").force();
+    Api::<ServiceAccount>::namespaced(admin.clone(), namespace)
+        .patch(
+            SERVICE_ACCOUNT,
+            &apply,
+            &Patch::Apply(json!({
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {"name": SERVICE_ACCOUNT},
+            })),
+        )
+        .await
+        .expect("the chart's ServiceAccount");
+    for (name, rules) in [
+        (SERVICE_ACCOUNT.to_owned(), rules.watched),
+        (format!("{SERVICE_ACCOUNT}-leader-election"), lease),
+    ] {
+        Api::<Role>::namespaced(admin.clone(), namespace)
+            .patch(
+                &name,
+                &apply,
+                &Patch::Apply(json!({
+                    "apiVersion": "rbac.authorization.k8s.io/v1",
+                    "kind": "Role",
+                    "metadata": {"name": name},
+                    "rules": rules,
+                })),
+            )
+            .await
+            .expect("the chart's Role");
+        Api::<RoleBinding>::namespaced(admin.clone(), namespace)
+            .patch(
+                &name,
+                &apply,
+                &Patch::Apply(json!({
+                    "apiVersion": "rbac.authorization.k8s.io/v1",
+                    "kind": "RoleBinding",
+                    "metadata": {"name": name},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+                    "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": namespace}],
+                })),
+            )
+            .await
+            .expect("the chart's RoleBinding");
+    }
+    let mut config = kube::Config::infer()
+        .await
+        .expect("a configuration for the KUBECONFIG cluster");
+    config.auth_info.impersonate = Some(format!(
+        "system:serviceaccount:{namespace}:{SERVICE_ACCOUNT}"
+    ));
+    Client::try_from(config).expect("an impersonating client")
 }
