@@ -189,6 +189,8 @@ impl Operator {
             .args(["--resync-interval", &format!("{}s", resync.as_secs())])
             .args(["--namespace", NAMESPACE, "--log-format", "json"])
             .args(["--log-level", "warn"])
+            // Any free port: the bench must not depend on 8080 being free.
+            .args(["--http-addr", "127.0.0.1:0"])
             .env("KUBECONFIG", &kubeconfig)
             .env("AWS_ACCESS_KEY_ID", "bench")
             .env("AWS_SECRET_ACCESS_KEY", "bench")
