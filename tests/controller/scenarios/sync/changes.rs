@@ -7,7 +7,7 @@ use kube::ResourceExt;
 
 use super::{
     apply, config_maps, deploy, ready, setup, sync_spec, syncs, text, versions, wait_config_map,
-    wait_polls, wait_sync, wait_until,
+    wait_polls, wait_sync, wait_synced, wait_until,
 };
 use crate::{cluster::Cluster, scenarios::scenario, world::World};
 
@@ -32,10 +32,7 @@ async fn a_new_deployment_reaches_the_target_and_unchanged_polls_write_nothing(
     let operator = crate::operator::Operator::start(cluster, world).await;
     // 60 emulated seconds between polls: 3 s of wall time.
     apply(cluster, "flags", &sync_spec(&t, 60)).await;
-    wait_sync(cluster, "flags", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced").await;
     let (target_version, sync_version) = versions(cluster, "flags").await;
     let target_writes = cluster
         .fake
@@ -140,10 +137,7 @@ async fn polls_wait_for_appconfigs_next_poll_interval(cluster: &Cluster, world: 
     world.next_poll_interval(60);
     let operator = crate::operator::Operator::start(cluster, world).await;
     apply(cluster, "flags", &sync_spec(&t, 15)).await;
-    wait_sync(cluster, "flags", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced").await;
     let cm = config_maps(cluster).get("flags").await.unwrap();
     assert_eq!(text(&cm, "config.yaml").as_deref(), Some("a: 1\n"));
 

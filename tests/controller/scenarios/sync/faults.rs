@@ -2,7 +2,9 @@
 
 use appconfig_operator::emulator::Fault;
 
-use super::{condition, deploy, ready, setup, sync_spec, text, wait_config_map, wait_sync};
+use super::{
+    condition, deploy, ready, setup, sync_spec, text, wait_config_map, wait_sync, wait_synced,
+};
 use crate::{
     cluster::Cluster, fake_api_server::RequestMatcher, operator::Operator, scenarios::scenario,
     world::World,
@@ -62,10 +64,7 @@ async fn throttling_and_server_errors_are_retried_without_losing_an_update(
     })
     .await;
     world.emulator.control().clear_faults();
-    wait_sync(cluster, "flags", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced").await;
 
     // One failure, on exactly the poll after a deployment: the retry still brings the version.
     world
@@ -84,10 +83,7 @@ async fn throttling_and_server_errors_are_retried_without_losing_an_update(
         cm.is_some_and(|cm| text(cm, "config.json").as_deref() == Some(r#"{"v":3}"#))
     })
     .await;
-    wait_sync(cluster, "flags", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced").await;
     operator.stop().await;
 }
 
@@ -125,10 +121,7 @@ async fn terminal_errors_stall_with_the_aws_message_until_fixed(cluster: &Cluste
             .contains(&"SyncFailed".to_owned())
     );
     super::apply(cluster, "flags", &sync_spec(&t, 15)).await;
-    wait_sync(cluster, "flags", "Synced once fixed", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced once fixed").await;
 
     // Access denied: Stalled, retried at the poll interval, recovered once AWS allows it.
     world.fail("GetLatestConfiguration", 403, "AccessDeniedException", 1.0);
@@ -143,10 +136,7 @@ async fn terminal_errors_stall_with_the_aws_message_until_fixed(cluster: &Cluste
             .contains("AccessDeniedException"),
     );
     world.emulator.control().clear_faults();
-    wait_sync(cluster, "flags", "Synced once allowed", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced once allowed").await;
     operator.stop().await;
 }
 
@@ -173,10 +163,7 @@ async fn a_status_write_refused_as_stale_is_written_again_without_polling(
     }
     // An hour between polls: the status must not wait for the next one.
     super::apply(cluster, "flags", &sync_spec(&t, 3600)).await;
-    wait_sync(cluster, "flags", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced").await;
     assert_eq!(
         world.calls("GetLatestConfiguration"),
         1,

@@ -11,7 +11,7 @@ use kube::ResourceExt;
 
 use super::{
     annotation, apply, config_maps, delete, deploy, ready, secrets, setup, sha256, sync_spec,
-    syncs, text, wait_config_map, wait_sync, wait_until,
+    syncs, text, wait_config_map, wait_sync, wait_synced, wait_until,
 };
 use crate::{cluster::Cluster, scenarios::scenario, world::World};
 
@@ -47,10 +47,7 @@ async fn first_sync_writes_the_served_content_with_annotations_and_owner(
     ]));
     let sync = apply(cluster, "checkout-flags", &spec).await;
 
-    let o = wait_sync(cluster, "checkout-flags", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    let o = wait_synced(cluster, "checkout-flags", "Synced").await;
     let status = o.status.clone().unwrap();
     assert_eq!(status.version_label.as_deref(), Some("v1.4.0"));
     assert_eq!(status.content_type.as_deref(), Some("application/json"));
@@ -133,10 +130,7 @@ async fn non_utf8_content_goes_to_binary_data_and_secrets_work(cluster: &Cluster
     apply(cluster, "secret-blob", &secret_spec).await;
 
     for name in ["blob", "secret-blob"] {
-        wait_sync(cluster, name, "Synced", |o| {
-            ready(o) == Some(("True", "Synced"))
-        })
-        .await;
+        wait_synced(cluster, name, "Synced").await;
     }
     let cm = config_maps(cluster).get("blob").await.unwrap();
     assert_eq!(cm.data, None, "nothing in data: {:?}", cm.data);
@@ -183,10 +177,7 @@ async fn deleting_the_sync_or_renaming_its_target_removes_the_old_target(
 
     spec.target.name = Some("flags-renamed".to_owned());
     apply(cluster, "flags", &spec).await;
-    let o = wait_sync(cluster, "flags", "Synced to the new name", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    let o = wait_synced(cluster, "flags", "Synced to the new name").await;
     assert_eq!(
         o.status.unwrap().target.map(|t| t.name),
         Some("flags-renamed".to_owned())
@@ -292,10 +283,7 @@ async fn a_sync_deleted_and_created_again_waits_for_the_old_target_to_go(
     delete(&syncs(cluster), "flags").await;
     let again = apply(cluster, "flags", &spec).await;
     let uid = again.uid().unwrap();
-    wait_sync(cluster, "flags", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced").await;
     let cm = config_maps(cluster).get("flags").await.unwrap();
     assert_eq!(cm.owner_references()[0].uid, uid, "written by the new sync");
     assert_eq!(text(&cm, "config.json").as_deref(), Some(FLAGS));

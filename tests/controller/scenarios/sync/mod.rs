@@ -164,6 +164,14 @@ pub async fn wait_sync(
     found.expect("checked to exist")
 }
 
+/// Waits for `name` to be Ready with reason Synced; `what` says when, for the timeout message.
+pub async fn wait_synced(cluster: &Cluster, name: &str, what: &str) -> AppConfigSync {
+    wait_sync(cluster, name, what, |o| {
+        ready(o) == Some(("True", "Synced"))
+    })
+    .await
+}
+
 pub async fn wait_config_map(
     cluster: &Cluster,
     name: &str,

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{
     apply, condition, config_maps, deploy, ready, setup, sync_spec, syncs, text, wait_config_map,
-    wait_polls, wait_sync,
+    wait_polls, wait_sync, wait_synced,
 };
 use crate::{cluster::Cluster, operator::Operator, scenarios::scenario, world::World};
 
@@ -74,10 +74,7 @@ async fn a_target_owned_by_someone_else_is_never_overwritten(cluster: &Cluster, 
         cm.is_some_and(|cm| text(cm, "config.json").as_deref() == Some(r#"{"a":1}"#))
     })
     .await;
-    wait_sync(cluster, "flags", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced").await;
     operator.stop().await;
 }
 
@@ -154,10 +151,7 @@ async fn exactly_one_mebibyte_is_written_and_one_byte_more_is_too_large(
         cm.is_some_and(|cm| text(cm, "config.txt").is_some_and(|t| t.len() == 1024 * 1024))
     })
     .await;
-    wait_sync(cluster, "flags", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced").await;
 
     let over = "y".repeat(1024 * 1024 + 1);
     deploy(world, &t, &instant, over.as_bytes(), "text/plain", None).await;
@@ -213,10 +207,7 @@ async fn a_target_controlled_by_another_object_or_sync_is_never_taken(
     let mut first = sync_spec(&t, 15);
     first.target.name = Some("shared".to_owned());
     apply(cluster, "first", &first).await;
-    wait_sync(cluster, "first", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "first", "Synced").await;
     let shared = config_maps(cluster).get("shared").await.unwrap();
     apply(cluster, "second", &first).await;
     let o = wait_sync(cluster, "second", "TargetConflict", |o| {

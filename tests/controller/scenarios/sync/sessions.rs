@@ -5,6 +5,7 @@ use kube::ResourceExt;
 
 use super::{
     apply, config_maps, deploy, ready, setup, sync_spec, syncs, versions, wait_polls, wait_sync,
+    wait_synced,
 };
 use crate::{cluster::Cluster, operator::Operator, scenarios::scenario, world::World};
 
@@ -20,10 +21,7 @@ async fn tokens_are_used_once_and_a_refused_token_starts_a_new_session(
     deploy(world, &t, &instant, br#"{"a":1}"#, "application/json", None).await;
     let operator = Operator::start(cluster, world).await;
     apply(cluster, "flags", &sync_spec(&t, 15)).await;
-    wait_sync(cluster, "flags", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced").await;
     let (target_version, sync_version) = versions(cluster, "flags").await;
 
     // Every poll used the previous answer's token: AppConfig refuses a token used twice, which
@@ -76,10 +74,7 @@ async fn a_restarted_operator_opens_a_new_session_and_rewrites_nothing(
     deploy(world, &t, &instant, br#"{"a":1}"#, "application/json", None).await;
     let operator = Operator::start(cluster, world).await;
     apply(cluster, "flags", &sync_spec(&t, 15)).await;
-    wait_sync(cluster, "flags", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced").await;
     operator.kill().await;
     let (target_version, sync_version) = versions(cluster, "flags").await;
 
@@ -122,10 +117,7 @@ async fn a_restart_spreads_the_first_polls_of_synced_resources(cluster: &Cluster
         apply(cluster, name, &sync_spec(&t, 86400)).await;
     }
     for name in names {
-        wait_sync(cluster, name, "Synced", |o| {
-            ready(o) == Some(("True", "Synced"))
-        })
-        .await;
+        wait_synced(cluster, name, "Synced").await;
     }
     operator.kill().await;
     let sessions = world.calls("StartConfigurationSession");
@@ -142,10 +134,7 @@ async fn a_restart_spreads_the_first_polls_of_synced_resources(cluster: &Cluster
 
     // A new resource still polls at once.
     apply(cluster, "four", &sync_spec(&t, 86400)).await;
-    wait_sync(cluster, "four", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "four", "Synced").await;
     operator.stop().await;
 }
 
@@ -162,10 +151,7 @@ async fn a_spec_change_within_the_poll_interval_keeps_the_session(
     let operator = Operator::start(cluster, world).await;
     let mut spec = sync_spec(&t, 3600);
     apply(cluster, "flags", &spec).await;
-    wait_sync(cluster, "flags", "Synced", |o| {
-        ready(o) == Some(("True", "Synced"))
-    })
-    .await;
+    wait_synced(cluster, "flags", "Synced").await;
     let target_version = config_maps(cluster)
         .get("flags")
         .await
