@@ -1,5 +1,8 @@
 //! `kubectl get acd` shows the contract's columns, each reading the field it names.
 
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceColumnDefinition, CustomResourceDefinition,
+};
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
@@ -44,23 +47,52 @@ pub fn cell_text(value: &Value) -> String {
     }
 }
 
-#[test]
-fn kubectl_get_shows_the_contracts_columns() {
-    let crd = appconfig_deployment_crd();
+/// The columns `crd` prints after NAME, and those `-o wide` adds.
+pub fn column_names(crd: &CustomResourceDefinition) -> (Vec<String>, Vec<String>) {
     let columns = crd.spec.versions[0]
         .additional_printer_columns
         .clone()
         .unwrap();
-    let default: Vec<&str> = columns
-        .iter()
-        .filter(|c| c.priority.unwrap_or(0) == 0)
-        .map(|c| c.name.as_str())
-        .collect();
-    let wide: Vec<&str> = columns
-        .iter()
-        .filter(|c| c.priority.unwrap_or(0) > 0)
-        .map(|c| c.name.as_str())
-        .collect();
+    let (default, wide): (Vec<_>, Vec<_>) = columns
+        .into_iter()
+        .partition(|c| c.priority.unwrap_or(0) == 0);
+    let names = |columns: Vec<CustomResourceColumnDefinition>| {
+        columns.into_iter().map(|c| c.name).collect::<Vec<_>>()
+    };
+    (names(default), names(wide))
+}
+
+/// Each of `crd`'s columns shows, for `object`, the cell `expected` gives it.
+pub fn assert_cells(crd: &CustomResourceDefinition, object: &Value, expected: &[(&str, &str)]) {
+    for column in crd.spec.versions[0]
+        .additional_printer_columns
+        .as_ref()
+        .unwrap()
+    {
+        let path = JsonPath::parse(&format!("${}", column.json_path)).unwrap_or_else(|e| {
+            panic!(
+                "column {}: bad JSONPath {}: {e}",
+                column.name, column.json_path
+            )
+        });
+        let found = path.query(object).all();
+        let [value] = found.as_slice() else {
+            panic!(
+                "column {} ({}) finds {found:?}",
+                column.name, column.json_path
+            )
+        };
+        let (_, wanted) = expected
+            .iter()
+            .find(|(name, _)| *name == column.name)
+            .unwrap_or_else(|| panic!("unexpected column {}", column.name));
+        assert_eq!(cell_text(value), *wanted, "column {}", column.name);
+    }
+}
+
+#[test]
+fn kubectl_get_shows_the_contracts_columns() {
+    let (default, wide) = column_names(&appconfig_deployment_crd());
     assert_eq!(default, COLUMNS);
     assert_eq!(wide, WIDE_COLUMNS);
 }
@@ -73,29 +105,5 @@ fn columns_read_the_fields_they_name() {
     object["status"] = samples::deployed_status();
     let mut expected = expected_cells();
     expected.push(("Age", "2026-11-21T09:59:00Z"));
-
-    for column in crd.spec.versions[0]
-        .additional_printer_columns
-        .as_ref()
-        .unwrap()
-    {
-        let path = JsonPath::parse(&format!("${}", column.json_path)).unwrap_or_else(|e| {
-            panic!(
-                "column {}: bad JSONPath {}: {e}",
-                column.name, column.json_path
-            )
-        });
-        let found = path.query(&object).all();
-        let [value] = found.as_slice() else {
-            panic!(
-                "column {} ({}) finds {found:?}",
-                column.name, column.json_path
-            )
-        };
-        let (_, wanted) = expected
-            .iter()
-            .find(|(name, _)| *name == column.name)
-            .unwrap();
-        assert_eq!(cell_text(value), *wanted, "column {}", column.name);
-    }
+    assert_cells(&crd, &object, &expected);
 }

@@ -1,27 +1,23 @@
 //! `kubectl get acs` shows the contract's columns, each reading the field it names.
 
 use serde_json::json;
-use serde_json_path::JsonPath;
 
-use crate::{appconfig_sync_crd, columns::cell_text, sync_cases};
+use crate::{
+    appconfig_sync_crd,
+    columns::{assert_cells, column_names},
+    sync_cases,
+};
 
 #[test]
 fn kubectl_get_acs_shows_the_contracts_columns_from_the_fields_they_name() {
     let crd = appconfig_sync_crd();
-    let columns = crd.spec.versions[0]
-        .additional_printer_columns
-        .clone()
-        .unwrap();
-    let default: Vec<&str> = columns
-        .iter()
-        .filter(|c| c.priority.unwrap_or(0) == 0)
-        .map(|c| c.name.as_str())
-        .collect();
+    let (default, wide) = column_names(&crd);
     assert_eq!(
         default,
         ["Target", "Version", "Ready", "Reason", "Last Sync", "Age"],
         "after NAME"
     );
+    assert_eq!(wide, ["Application", "Environment", "Profile", "Message"]);
 
     let mut object = sync_cases::example();
     object["metadata"]["creationTimestamp"] = json!("2026-11-21T09:00:00Z");
@@ -47,19 +43,5 @@ fn kubectl_get_acs_shows_the_contracts_columns_from_the_fields_they_name() {
         ("Profile", "feature-flags"),
         ("Message", "ConfigMap/checkout-flags holds version v1.4.0"),
     ];
-    for column in &columns {
-        let path = JsonPath::parse(&format!("${}", column.json_path)).unwrap();
-        let found = path.query(&object).all();
-        let [value] = found.as_slice() else {
-            panic!(
-                "column {} ({}) finds {found:?}",
-                column.name, column.json_path
-            )
-        };
-        let (_, wanted) = expected
-            .iter()
-            .find(|(name, _)| *name == column.name)
-            .unwrap_or_else(|| panic!("unexpected column {}", column.name));
-        assert_eq!(cell_text(value), *wanted, "column {}", column.name);
-    }
+    assert_cells(&crd, &object, &expected);
 }
