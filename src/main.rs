@@ -12,7 +12,7 @@ use appconfig_operator::{
     leader::{self, LeaseSettings},
     logging,
     metrics::Metrics,
-    operator, sync,
+    operator,
     web::Server,
 };
 use clap::Parser;
@@ -104,15 +104,8 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the address of --http-addr: {e}"))?;
     tracing::info!(%address, "serving /healthz, /readyz and /metrics");
-    let config = operator::Config {
-        sync: sync::Config {
-            namespace: args.namespace.clone(),
-            label_selector: args.label_selector.clone(),
-            concurrency: args.concurrency,
-            instance: instance.clone(),
-            ..sync::Config::default()
-        },
-        controller: controller::Config {
+    let config = operator::Config::new(
+        controller::Config {
             namespace: args.namespace,
             label_selector: args.label_selector,
             poll_interval: args.poll_interval,
@@ -122,7 +115,7 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
             instance,
         },
         leader_election,
-    };
+    );
     operator::run(client, aws, config, server, metrics, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;

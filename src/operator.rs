@@ -30,6 +30,25 @@ pub struct Config {
     pub leader_election: Option<LeaseSettings>,
 }
 
+impl Config {
+    /// Both controllers from the settings they share (`controller`'s namespace, label selector,
+    /// concurrency and instance name), as the `run` flags configure them.
+    pub fn new(controller: controller::Config, leader_election: Option<LeaseSettings>) -> Self {
+        let sync = sync::Config {
+            namespace: controller.namespace.clone(),
+            label_selector: controller.label_selector.clone(),
+            concurrency: controller.concurrency,
+            instance: controller.instance.clone(),
+            ..sync::Config::default()
+        };
+        Self {
+            controller,
+            sync,
+            leader_election,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]

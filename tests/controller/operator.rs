@@ -8,7 +8,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use appconfig_operator::{
-    controller::Config, leader::LeaseSettings, metrics::Metrics, operator, sync, web::Server,
+    controller::Config, leader::LeaseSettings, metrics::Metrics, operator, web::Server,
 };
 use tokio::{sync::oneshot, task::JoinHandle};
 
@@ -50,7 +50,7 @@ pub const LEASE_RETRY_PERIOD: Duration = Duration::from_millis(100);
 /// Leader election on the chart's lease in the scenario namespace, as `identity`, with a lease
 /// short enough for failovers to take seconds.
 pub fn elected(cluster: &Cluster, identity: &str, lease_duration: Duration) -> operator::Config {
-    operator_config(
+    operator::Config::new(
         Config {
             instance: identity.to_owned(),
             ..test_config(cluster)
@@ -65,23 +65,13 @@ pub fn elected(cluster: &Cluster, identity: &str, lease_duration: Duration) -> o
     )
 }
 
-/// Both controllers as `run` configures them from one set of flags; the AppConfigSync
-/// controller's settings follow `controller`'s when the operator is launched.
-fn operator_config(controller: Config, leader_election: Option<LeaseSettings>) -> operator::Config {
-    operator::Config {
-        controller,
-        sync: sync::Config::default(),
-        leader_election,
-    }
-}
-
 impl Operator {
     pub async fn start(cluster: &Cluster, world: &World) -> Self {
         Self::start_with(cluster, world, test_config(cluster)).await
     }
 
     pub async fn start_with(cluster: &Cluster, world: &World, config: Config) -> Self {
-        Self::launch(cluster, world, operator_config(config, None)).await
+        Self::launch(cluster, world, operator::Config::new(config, None)).await
     }
 
     /// Runs with the chart's rules for one watched namespace.
@@ -96,17 +86,11 @@ impl Operator {
         config: operator::Config,
         watched: rbac::Watched,
     ) -> Self {
-        let config = operator::Config {
-            sync: sync::Config {
-                namespace: config.controller.namespace.clone(),
-                label_selector: config.controller.label_selector.clone(),
-                concurrency: config.controller.concurrency,
-                instance: config.controller.instance.clone(),
-                // Poll intervals count in the emulator's seconds, which may run faster.
-                second: world.second,
-            },
-            ..config
-        };
+        // The AppConfigSync controller follows the AppConfigDeployment controller's settings, as
+        // in `run`, whatever a test changed in them; its poll intervals count in the emulator's
+        // seconds, which may run faster.
+        let mut config = operator::Config::new(config.controller, config.leader_election);
+        config.sync.second = world.second;
         let (stop, stopped) = oneshot::channel::<()>();
         let grants = cluster
             .fake
