@@ -17,6 +17,9 @@ mod fake_api_server;
 #[path = "../tests/controller/world.rs"]
 mod world;
 
+#[path = "support/report.rs"]
+mod report;
+
 use std::{
     collections::BTreeMap,
     env, fs,
@@ -36,6 +39,7 @@ use kube::{
     Api,
     api::{Patch, PatchParams, PostParams},
 };
+use report::{note, row};
 use serde_json::{Value, json};
 use world::{Target, World};
 
@@ -561,17 +565,4 @@ fn cpu_model() -> Option<String> {
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").ok()?;
     let line = cpuinfo.lines().find(|l| l.starts_with("model name"))?;
     Some(line.split_once(':')?.1.trim().to_owned())
-}
-
-fn row(figure: &str, value: &str, target: &str, pass: Option<bool>) {
-    let result = match pass {
-        Some(true) => "PASS",
-        Some(false) => "MISS",
-        None => "",
-    };
-    println!("{figure:<52} {value:>12} {target:>10}  {result}");
-}
-
-fn note(text: &str) {
-    println!("  {text}");
 }

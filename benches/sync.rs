@@ -19,6 +19,9 @@ mod fake_api_server;
 #[path = "../tests/controller/world.rs"]
 mod world;
 
+#[path = "support/report.rs"]
+mod report;
+
 use std::{
     env, fs,
     time::{Duration, Instant},
@@ -36,6 +39,7 @@ use kube::{
     Api,
     api::{ListParams, PostParams},
 };
+use report::{note, row};
 use tokio::{runtime::Handle, sync::oneshot};
 use world::{SYNC_TIME_SCALE, Target, World};
 
@@ -303,17 +307,4 @@ fn print_header(settings: &Settings) {
         settings.syncs, settings.interval,
     );
     println!("{:<52} {:>12} {:>10}  result", "figure", "value", "target");
-}
-
-fn row(figure: &str, value: &str, target: &str, pass: Option<bool>) {
-    let result = match pass {
-        Some(true) => "PASS",
-        Some(false) => "MISS",
-        None => "",
-    };
-    println!("{figure:<52} {value:>12} {target:>10}  {result}");
-}
-
-fn note(text: &str) {
-    println!("  {text}");
 }
