@@ -137,39 +137,39 @@ impl AppConfigClients {
 
     /// The client for `region`, or for the default region when `None`.
     pub fn region(&self, region: Option<&str>) -> AppConfig {
-        let key = self.region_name(region);
-        let mut clients = self
-            .by_region
-            .lock()
-            .expect("the client map is never poisoned");
-        clients
-            .entry(key)
-            .or_insert_with(|| {
-                let config = service_config!(self, aws_sdk_appconfig, region);
-                AppConfig::new(
-                    aws_sdk_appconfig::Client::from_conf(config),
-                    self.metrics.clone(),
-                )
-            })
-            .clone()
+        self.cached(&self.by_region, region, || {
+            let config = service_config!(self, aws_sdk_appconfig, region);
+            AppConfig::new(
+                aws_sdk_appconfig::Client::from_conf(config),
+                self.metrics.clone(),
+            )
+        })
     }
 
     /// The AppConfig Data client for `region`, or for the default region when `None`.
     pub fn data(&self, region: Option<&str>) -> AppConfigData {
-        let key = self.region_name(region);
-        let mut clients = self
-            .data_by_region
-            .lock()
-            .expect("the client map is never poisoned");
+        self.cached(&self.data_by_region, region, || {
+            let config = service_config!(self, aws_sdk_appconfigdata, region);
+            AppConfigData::new(
+                aws_sdk_appconfigdata::Client::from_conf(config),
+                self.metrics.clone(),
+            )
+        })
+    }
+
+    /// The client in `clients` for `region`, made by `make` the first time: one per region,
+    /// sharing its connections.
+    fn cached<C: Clone>(
+        &self,
+        clients: &Mutex<HashMap<String, C>>,
+        region: Option<&str>,
+        make: impl FnOnce() -> C,
+    ) -> C {
         clients
-            .entry(key)
-            .or_insert_with(|| {
-                let config = service_config!(self, aws_sdk_appconfigdata, region);
-                AppConfigData::new(
-                    aws_sdk_appconfigdata::Client::from_conf(config),
-                    self.metrics.clone(),
-                )
-            })
+            .lock()
+            .expect("the client map is never poisoned")
+            .entry(self.region_name(region))
+            .or_insert_with(make)
             .clone()
     }
 }
