@@ -4,12 +4,17 @@
 //! all are Ready, spec change → StartDeployment latency, the controller's peak RSS, and the
 //! AppConfig calls a settled controller makes, each next to its target (PASS/MISS).
 //!
+//! Then the operator is restarted over the settled resources, and the bench prints the AppConfig
+//! calls of its first 5 seconds and how long until it has looked at every environment again:
+//! the cost that `--aws-qps` bounds.
+//!
 //! `cargo bench --bench controller`. Environment overrides for quick runs:
 //! - `BENCH_RESOURCES`: resources and environments, default 1000 (at most 2000, the emulator's
 //!   quotas: 100 applications of 20 environments);
 //! - `BENCH_CHANGES`: resources whose version is changed one at a time, default 200;
 //! - `BENCH_RESYNC_SECONDS`: the operator's `--resync-interval`, default 10;
-//! - `BENCH_WINDOW_SECONDS`: how long the settled controller's calls are counted, default 60.
+//! - `BENCH_WINDOW_SECONDS`: how long the settled controller's calls are counted, default 60;
+//! - `BENCH_AWS_QPS`: the operator's `--aws-qps`, default 10 as the operator's (0: no limit).
 
 #[path = "../tests/support/fake_api_server/mod.rs"]
 mod fake_api_server;
@@ -24,7 +29,7 @@ use std::{
     collections::BTreeMap,
     env, fs,
     net::SocketAddr,
-    path::Path,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -51,6 +56,13 @@ const ACD_PLURAL: &str = "appconfigdeployments";
 /// The operator's default `--resync-interval`, which the settled call rate is scaled to.
 const DEFAULT_RESYNC: Duration = Duration::from_secs(600);
 
+/// The operator's `--aws-qps` and `--aws-burst` defaults.
+const DEFAULT_AWS_QPS: f64 = 10.0;
+const AWS_BURST: u64 = 20;
+/// How long the restarted operator's first calls are counted.
+const RESTART_WINDOW: Duration = Duration::from_secs(5);
+
+/// Without a rate limit; with one, the calls needed at that rate take longer.
 const READY_TARGET: Duration = Duration::from_secs(60);
 const P99_TARGET: Duration = Duration::from_millis(250);
 const RSS_TARGET_KIB: u64 = 64 * 1024;
@@ -60,6 +72,8 @@ struct Settings {
     changes: usize,
     resync: Duration,
     window: Duration,
+    /// The operator's `--aws-qps`; 0 is no limit.
+    aws_qps: f64,
 }
 
 impl Settings {
@@ -79,6 +93,10 @@ impl Settings {
             changes: env_number("BENCH_CHANGES", 200).clamp(1, resources),
             resync: Duration::from_secs(env_number("BENCH_RESYNC_SECONDS", 10) as u64),
             window: Duration::from_secs(env_number("BENCH_WINDOW_SECONDS", 60) as u64),
+            aws_qps: env::var("BENCH_AWS_QPS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_AWS_QPS),
         }
     }
 }
@@ -100,17 +118,27 @@ async fn main() {
     let api_server = fake.serve().await.expect("the fake API server listens");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let endpoint = world.emulator.endpoint_url();
-    let operator = Operator::spawn(dir.path(), api_server, &endpoint, settings.resync).await;
+    let launch = Launch {
+        dir: dir.path(),
+        api_server,
+        aws_endpoint: &endpoint,
+        settings: &settings,
+    };
+    let operator = launch.spawn("operator").await;
     print_header(&settings);
 
     let resources = Api::namespaced(fake.client(), NAMESPACE);
     let names: Vec<String> = (0..settings.resources).map(resource_name).collect();
-    if create_and_wait(&world, &fake, &resources, &names).await {
-        measure_changes(&world, &fake, &resources, &targets, &settings).await;
-        measure_settled(&world, &fake, &names, &settings).await;
+    if !create_and_wait(&world, &fake, &resources, &names, &settings).await {
+        report_rss(operator.peak_rss_kib());
+        operator.stop();
+        return;
     }
+    measure_changes(&world, &fake, &resources, &targets, &settings).await;
+    measure_settled(&world, &fake, &names, &settings).await;
     report_rss(operator.peak_rss_kib());
-    operator.stop(dir.path());
+    operator.stop();
+    measure_restart(&world, &launch).await;
     world.emulator.shutdown().await.expect("the emulator stops");
 }
 
@@ -170,27 +198,33 @@ async fn arrange_application(world: &World, indexes: std::ops::Range<usize>) -> 
     targets
 }
 
-/// The release binary, running `run` against the emulator and the served fake.
-struct Operator {
-    child: Child,
+/// How to start the operator under test.
+struct Launch<'a> {
+    dir: &'a Path,
+    api_server: SocketAddr,
+    aws_endpoint: &'a str,
+    settings: &'a Settings,
 }
 
-impl Operator {
-    async fn spawn(
-        dir: &Path,
-        api_server: SocketAddr,
-        aws_endpoint: &str,
-        resync: Duration,
-    ) -> Self {
+impl Launch<'_> {
+    /// The release binary, running `run` against the emulator and the served fake, logging to
+    /// `<name>.log`.
+    async fn spawn(&self, name: &str) -> Operator {
+        let dir = self.dir;
         let kubeconfig = dir.join("kubeconfig");
-        fs::write(&kubeconfig, fake_api_server::kubeconfig(api_server))
+        fs::write(&kubeconfig, fake_api_server::kubeconfig(self.api_server))
             .expect("the kubeconfig is written");
-        let log = fs::File::create(dir.join("operator.log")).expect("the log file is created");
+        let log_path = dir.join(format!("{name}.log"));
+        let log = fs::File::create(&log_path).expect("the log file is created");
         let mut child = Command::new(env!("CARGO_BIN_EXE_appconfig-operator"))
             .arg("run")
-            .args(["--aws-endpoint-url", aws_endpoint])
+            .args(["--aws-endpoint-url", self.aws_endpoint])
             .args(["--region", "us-east-1", "--poll-interval", "1s"])
-            .args(["--resync-interval", &format!("{}s", resync.as_secs())])
+            .args([
+                "--resync-interval",
+                &format!("{}s", self.settings.resync.as_secs()),
+            ])
+            .args(["--aws-qps", &self.settings.aws_qps.to_string()])
             .args(["--namespace", NAMESPACE, "--log-format", "json"])
             .args(["--log-level", "warn"])
             // Any free port: the bench must not depend on 8080 being free.
@@ -206,12 +240,23 @@ impl Operator {
         // start-up, which is not what the Ready figure is about.
         tokio::time::sleep(Duration::from_secs(1)).await;
         if let Some(status) = child.try_wait().expect("the operator's status") {
-            let log = fs::read_to_string(dir.join("operator.log")).unwrap_or_default();
+            let log = fs::read_to_string(&log_path).unwrap_or_default();
             panic!("the operator exited at start-up ({status}):\n{log}");
         }
-        Self { child }
+        Operator {
+            child,
+            log: log_path,
+        }
     }
+}
 
+/// The operator process under test.
+struct Operator {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Operator {
     /// VmHWM: the most resident memory the process ever had.
     fn peak_rss_kib(&self) -> Option<u64> {
         let status = fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
@@ -220,7 +265,7 @@ impl Operator {
     }
 
     /// SIGTERM, as Kubernetes stops a pod, then its log's warnings for the record.
-    fn stop(mut self, dir: &Path) {
+    fn stop(mut self) {
         let terminated = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -232,7 +277,7 @@ impl Operator {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        report_log(&fs::read_to_string(dir.join("operator.log")).unwrap_or_default());
+        report_log(&fs::read_to_string(&self.log).unwrap_or_default());
     }
 }
 
@@ -265,6 +310,7 @@ async fn create_and_wait(
     fake: &FakeApiServer,
     resources: &Api<AppConfigDeployment>,
     names: &[String],
+    settings: &Settings,
 ) -> bool {
     let calls_before = world.emulator.control().calls();
     let started = Instant::now();
@@ -275,30 +321,41 @@ async fn create_and_wait(
             .expect("the resource is created");
     }
     let created = started.elapsed();
+    // A rate limit makes the ~4.6 calls each resource needs take their time.
+    let target = if settings.aws_qps > 0.0 {
+        READY_TARGET + Duration::from_secs_f64(names.len() as f64 * 5.0 / settings.aws_qps)
+    } else {
+        READY_TARGET
+    };
     // Twice the target, so a miss still says by how much.
-    let outcome = wait_ready(fake, names, started, READY_TARGET * 2).await;
+    let outcome = wait_ready(fake, names, started, target * 2).await;
     let figure = format!("all {} Ready after the first create", names.len());
     match outcome {
         Ok(took) => row(
             &figure,
             &format!("{:.2} s", took.as_secs_f64()),
-            &format!("< {} s", READY_TARGET.as_secs()),
-            Some(took < READY_TARGET),
+            &format!("< {} s", target.as_secs()),
+            Some(took < target),
         ),
         Err(pending) => row(
             &figure,
             &format!("{pending} not Ready"),
-            &format!("< {} s", READY_TARGET.as_secs()),
+            &format!("< {} s", target.as_secs()),
             Some(false),
         ),
+    }
+    let calls = difference(&world.emulator.control().calls(), &calls_before);
+    let total: u64 = calls.values().sum();
+    if let Ok(took) = outcome {
+        note(&format!(
+            "{total} AppConfig calls, {:.1} a second",
+            total as f64 / took.as_secs_f64()
+        ));
     }
     note(&format!(
         "creating them took {:.2} s; AppConfig calls until all Ready: {}",
         created.as_secs_f64(),
-        format_calls(&difference(
-            &world.emulator.control().calls(),
-            &calls_before
-        ))
+        format_calls(&calls)
     ));
     outcome.is_ok()
 }
@@ -496,6 +553,71 @@ async fn measure_settled(
     ));
 }
 
+/// Figure 5: the operator restarted over settled resources, as in a rolling update. It has
+/// every resource's IDs from its status, so it lists each environment once to check for drift;
+/// a rate limit spreads those calls out.
+async fn measure_restart(world: &World, launch: &Launch<'_>) {
+    let settings = launch.settings;
+    let before = world.emulator.control().calls();
+    let started = Instant::now();
+    let operator = launch.spawn("restarted-operator").await;
+    tokio::time::sleep(RESTART_WINDOW.saturating_sub(started.elapsed())).await;
+    let first = difference(&world.emulator.control().calls(), &before);
+    let total: u64 = first.values().sum();
+    let (target, pass) = if settings.aws_qps > 0.0 {
+        let most = AWS_BURST + (settings.aws_qps * RESTART_WINDOW.as_secs_f64()).ceil() as u64;
+        (format!("≤ {most}"), Some(total <= most))
+    } else {
+        (String::new(), None)
+    };
+    row(
+        &format!(
+            "restart: AppConfig calls in the first {} s",
+            RESTART_WINDOW.as_secs()
+        ),
+        &format!(
+            "{total} ({:.0}/s)",
+            total as f64 / RESTART_WINDOW.as_secs_f64()
+        ),
+        &target,
+        pass,
+    );
+    note(&format_calls(&first));
+    // Every environment listed once more: the restarted operator has checked them all.
+    let limit = Duration::from_secs(600);
+    let listed = loop {
+        let calls = difference(&world.emulator.control().calls(), &before);
+        if calls.get("ListDeployments").copied().unwrap_or(0) >= settings.resources as u64 {
+            break Some(started.elapsed());
+        }
+        if started.elapsed() > limit {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let calls = difference(&world.emulator.control().calls(), &before);
+    let total: u64 = calls.values().sum();
+    match listed {
+        Some(took) => row(
+            "restart: every environment listed again after",
+            &format!("{:.1} s", took.as_secs_f64()),
+            "",
+            None,
+        ),
+        None => row(
+            "restart: every environment listed again after",
+            &format!("> {} s", limit.as_secs()),
+            "",
+            Some(false),
+        ),
+    }
+    note(&format!(
+        "{total} AppConfig calls until then: {}",
+        format_calls(&calls)
+    ));
+    operator.stop();
+}
+
 fn difference(
     after: &BTreeMap<String, u64>,
     before: &BTreeMap<String, u64>,
@@ -550,12 +672,13 @@ fn report_log(log: &str) {
 fn print_header(settings: &Settings) {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
-        "controller: {} AppConfigDeployments, one environment each in {} applications; operator process with --poll-interval 1s --resync-interval {}s; emulator and fake API server in the bench process; {cpus} CPUs ({})",
+        "controller: {} AppConfigDeployments, one environment each in {} applications; operator process with --poll-interval 1s --resync-interval {}s --aws-qps {}; emulator and fake API server in the bench process; {cpus} CPUs ({})",
         settings.resources,
         settings
             .resources
             .div_ceil(Quotas::default().environments_per_application),
         settings.resync.as_secs(),
+        settings.aws_qps,
         cpu_model().unwrap_or_else(|| "model unknown".to_owned())
     );
     println!("{:<52} {:>12} {:>10}  result", "figure", "value", "target");

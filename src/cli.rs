@@ -69,6 +69,17 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL", env = "APPCONFIG_OPERATOR_AWS_ENDPOINT_URL")]
     pub aws_endpoint_url: Option<String>,
 
+    /// AWS calls per second at most, per region, AppConfig and AppConfig Data together (both
+    /// controllers share it): AWS throttles per account and region, and other tools share that
+    /// budget. 0 turns the limit off. Throttled calls also slow down on their own (adaptive
+    /// retry).
+    #[arg(long, value_name = "N", default_value_t = 10.0, env = "APPCONFIG_OPERATOR_AWS_QPS", value_parser = non_negative_number)]
+    pub aws_qps: f64,
+
+    /// AWS calls that may go at once, above --aws-qps, after a quiet spell.
+    #[arg(long, value_name = "N", default_value_t = 20, env = "APPCONFIG_OPERATOR_AWS_BURST", value_parser = clap::value_parser!(u32).range(1..))]
+    pub aws_burst: u32,
+
     /// How often an in-progress deployment is read (GetDeployment).
     #[arg(long, value_name = "DURATION", default_value = "15s", env = "APPCONFIG_OPERATOR_POLL_INTERVAL", value_parser = duration)]
     pub poll_interval: Duration,
@@ -259,6 +270,13 @@ fn positive_number(value: &str) -> Result<f64, String> {
     match value.parse::<f64>() {
         Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
         _ => Err(format!("must be a positive number, got '{value}'")),
+    }
+}
+
+fn non_negative_number(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
+        _ => Err(format!("must be a number, 0 or more, got '{value}'")),
     }
 }
 

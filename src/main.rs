@@ -5,10 +5,10 @@ use std::{
 
 use appconfig_operator::{
     api::crds,
-    aws::{AppConfigClients, AwsSettings},
+    aws::{AppConfigClients, AwsSettings, Rate},
     cli::{Cli, Command, CrdArgs, EmulatorArgs, RunArgs},
     controller,
-    emulator::{Emulator, EmulatorConfig, Settings},
+    emulator::{Emulator, EmulatorConfig, RequestLog, Settings},
     leader::{self, LeaseSettings},
     logging,
     metrics::Metrics,
@@ -40,6 +40,7 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
     let embedded = if args.embedded_emulator {
         let config = EmulatorConfig {
             listen: args.embedded_emulator_listen,
+            request_log: RequestLog::Debug,
             ..EmulatorConfig::default()
         };
         let emulator = Emulator::start(config).await.map_err(|e| {
@@ -69,14 +70,21 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
                 .map(Emulator::endpoint_url)
                 .or(args.aws_endpoint_url.clone()),
             emulated: embedded.is_some(),
+            rate: Rate {
+                per_second: args.aws_qps,
+                burst: args.aws_burst,
+            },
         },
         metrics.clone(),
     )
     .await;
     if aws.default_region().is_none() {
         tracing::warn!(
-            "no AWS region configured: set --region or AWS_REGION, or spec.region on every resource"
+            "no AWS region configured and none found in instance metadata: set --region (chart value aws.region) or AWS_REGION, or spec.region on every resource"
         );
+    }
+    if args.aws_qps == 0.0 {
+        tracing::info!("AWS calls are not rate limited (--aws-qps 0)");
     }
     let instance = args
         .instance
@@ -183,6 +191,7 @@ fn emulator(args: EmulatorArgs) -> ExitCode {
             step_schedule: args.step_schedule.into(),
             ..Settings::default()
         },
+        request_log: RequestLog::Info,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

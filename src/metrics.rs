@@ -11,7 +11,7 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use prometheus_client::{
@@ -76,6 +76,11 @@ struct AwsCallLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServiceLabels {
+    service: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResourceLabels {
     controller: &'static str,
     ready: String,
@@ -95,6 +100,8 @@ struct Inner {
     reconciles: Family<ReconcileLabels, Counter>,
     reconcile_duration: Family<ControllerLabels, Histogram, fn() -> Histogram>,
     aws_calls: Family<AwsCallLabels, Counter>,
+    rate_limit_waits: Family<ServiceLabels, Counter>,
+    rate_limit_wait_seconds: Family<ServiceLabels, Counter<f64, AtomicU64>>,
     resources: Family<ResourceLabels, Gauge>,
     deployments_started: Family<ControllerLabels, Counter>,
     deployments_stopped: Family<ControllerLabels, Counter>,
@@ -142,6 +149,19 @@ impl Default for Metrics {
             "AWS API calls, by service, operation and outcome (success, transient, not_found, access_denied, invalid_request, conflict)",
             aws_calls.clone(),
         );
+        let rate_limit_waits = Family::<ServiceLabels, Counter>::default();
+        registry.register(
+            "aws_rate_limit_waits",
+            "AWS calls that waited for the client-side rate limit (--aws-qps), by service",
+            rate_limit_waits.clone(),
+        );
+        let rate_limit_wait_seconds = Family::<ServiceLabels, Counter<f64, AtomicU64>>::default();
+        registry.register_with_unit(
+            "aws_rate_limit_wait",
+            "Time AWS calls spent waiting for the client-side rate limit (--aws-qps), by service",
+            Unit::Seconds,
+            rate_limit_wait_seconds.clone(),
+        );
         let resources = Family::<ResourceLabels, Gauge>::default();
         registry.register(
             "resources",
@@ -172,6 +192,8 @@ impl Default for Metrics {
                 reconciles,
                 reconcile_duration,
                 aws_calls,
+                rate_limit_waits,
+                rate_limit_wait_seconds,
                 resources,
                 deployments_started,
                 deployments_stopped,
@@ -227,6 +249,16 @@ impl Metrics {
             outcome,
         };
         self.inner.aws_calls.get_or_create(&labels).inc();
+    }
+
+    /// Counts one AWS call held back by the client-side rate limit for `waited`.
+    pub fn aws_rate_limited(&self, service: &'static str, waited: Duration) {
+        let labels = ServiceLabels { service };
+        self.inner.rate_limit_waits.get_or_create(&labels).inc();
+        self.inner
+            .rate_limit_wait_seconds
+            .get_or_create(&labels)
+            .inc_by(waited.as_secs_f64());
     }
 
     pub fn deployment_started(&self, controller: &'static str) {

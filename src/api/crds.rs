@@ -30,8 +30,33 @@ pub fn file_name(crd: &CustomResourceDefinition) -> String {
 
 /// One CRD as a YAML document with the generated-file header.
 pub fn to_yaml(crd: &CustomResourceDefinition) -> String {
-    let body = serde_saphyr::to_string(crd).expect("a CustomResourceDefinition serializes to YAML");
+    let mut value = serde_json::to_value(crd).expect("a CRD serializes to JSON");
+    integer_bounds(&mut value);
+    let body =
+        serde_saphyr::to_string(&value).expect("a CustomResourceDefinition serializes to YAML");
     format!("{HEADER}{body}")
+}
+
+/// The API types hold every schema bound as a float, so an integer field's bounds would read
+/// `maximum: 86400.0`; they are written as the integers they are.
+fn integer_bounds(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            if fields.get("type").and_then(Value::as_str) == Some("integer") {
+                for bound in ["minimum", "maximum"] {
+                    if let Some(field) = fields.get_mut(bound)
+                        && let Some(n) = field.as_f64()
+                        && n.fract() == 0.0
+                    {
+                        *field = Value::from(n as i64);
+                    }
+                }
+            }
+            fields.values_mut().for_each(integer_bounds);
+        }
+        Value::Array(items) => items.iter_mut().for_each(integer_bounds),
+        _ => {}
+    }
 }
 
 /// Every CRD as one multi-document YAML stream, ready for `kubectl apply -f -`.
@@ -165,6 +190,14 @@ mod tests {
             let parsed: CustomResourceDefinition = serde_saphyr::from_str(&yaml).unwrap();
             assert_eq!(parsed, crd);
         }
+    }
+
+    #[test]
+    fn integer_bounds_are_written_as_integers() {
+        let yaml = all_to_yaml();
+        assert!(yaml.contains("maximum: 86400\n"), "{yaml}");
+        assert!(yaml.contains("minimum: 15\n"), "{yaml}");
+        assert!(!yaml.contains("86400.0"), "{yaml}");
     }
 
     #[test]

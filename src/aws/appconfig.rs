@@ -11,8 +11,12 @@ use aws_sdk_appconfig::{
 use jiff::Timestamp;
 
 use super::{
+    RateLimit,
     error::AwsError,
-    model::{Deployment, DeploymentEvent, DeploymentState, DeploymentSummary, Named, percentage},
+    model::{
+        Deployment, DeploymentEvent, DeploymentState, DeploymentSummary, Named, Strategy,
+        percentage,
+    },
 };
 use crate::metrics::{self, Metrics};
 
@@ -39,6 +43,7 @@ pub struct StartRequest {
 pub struct AppConfig {
     client: Client,
     metrics: Metrics,
+    limit: RateLimit,
 }
 
 /// The summary fields, which the SDK's DeploymentSummary and its StartDeployment and
@@ -57,6 +62,19 @@ macro_rules! summary_from {
     }};
 }
 
+/// The strategy fields, which deployments and strategies name alike on distinct types.
+macro_rules! strategy_from {
+    ($output:expr) => {{
+        let o = $output;
+        Strategy {
+            growth_type: o.growth_type().map(|g| g.as_str().to_owned()),
+            growth_factor: o.growth_factor().map(percentage),
+            deployment_duration_in_minutes: o.deployment_duration_in_minutes(),
+            final_bake_time_in_minutes: o.final_bake_time_in_minutes(),
+        }
+    }};
+}
+
 /// A whole deployment from the StartDeployment or GetDeployment output.
 macro_rules! deployment_from_output {
     ($output:expr) => {{
@@ -65,10 +83,7 @@ macro_rules! deployment_from_output {
             summary: summary_from!(o),
             started_at: o.started_at().and_then(timestamp),
             completed_at: o.completed_at().and_then(timestamp),
-            growth_type: o.growth_type().map(|g| g.as_str().to_owned()),
-            growth_factor: o.growth_factor().map(percentage),
-            deployment_duration_in_minutes: o.deployment_duration_in_minutes(),
-            final_bake_time_in_minutes: o.final_bake_time_in_minutes(),
+            strategy: strategy_from!(o),
             event_log: o
                 .event_log()
                 .iter()
@@ -117,11 +132,16 @@ macro_rules! collect_pages {
 }
 
 impl AppConfig {
-    pub fn new(client: Client, metrics: Metrics) -> Self {
-        Self { client, metrics }
+    pub fn new(client: Client, metrics: Metrics, limit: RateLimit) -> Self {
+        Self {
+            client,
+            metrics,
+            limit,
+        }
     }
 
-    /// Sends one request: every SDK call passes here, to be counted by outcome.
+    /// Sends one request: every SDK call passes here, to wait for the rate limit and be counted
+    /// by outcome.
     async fn call<T, E>(
         &self,
         operation: &'static str,
@@ -130,6 +150,7 @@ impl AppConfig {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        self.limit.admit(&self.metrics, metrics::APPCONFIG).await;
         let result = request.await.map_err(|e| AwsError::new(operation, e));
         self.metrics
             .aws_call(metrics::APPCONFIG, operation, &result);
@@ -141,7 +162,7 @@ impl AppConfig {
             self,
             "ListApplications",
             self.client.list_applications(),
-            |page| page.items().iter().map(|a| named(a.id(), a.name(), None))
+            |page| page.items().iter().map(|a| named(a.id(), a.name()))
         ))
     }
 
@@ -150,7 +171,7 @@ impl AppConfig {
             self,
             "ListEnvironments",
             self.client.list_environments().application_id(application),
-            |page| page.items().iter().map(|e| named(e.id(), e.name(), None))
+            |page| page.items().iter().map(|e| named(e.id(), e.name()))
         ))
     }
 
@@ -164,10 +185,10 @@ impl AppConfig {
             self.client
                 .list_configuration_profiles()
                 .application_id(application),
-            |page| page
-                .items()
-                .iter()
-                .map(|p| named(p.id(), p.name(), p.location_uri()))
+            |page| page.items().iter().map(|p| Named {
+                location_uri: p.location_uri().map(str::to_owned),
+                ..named(p.id(), p.name())
+            })
         ))
     }
 
@@ -176,7 +197,10 @@ impl AppConfig {
             self,
             "ListDeploymentStrategies",
             self.client.list_deployment_strategies(),
-            |page| page.items().iter().map(|s| named(s.id(), s.name(), None))
+            |page| page.items().iter().map(|s| Named {
+                strategy: Some(strategy_from!(s)),
+                ..named(s.id(), s.name())
+            })
         ))
     }
 
@@ -323,11 +347,12 @@ impl AppConfig {
     }
 }
 
-fn named(id: Option<&str>, name: Option<&str>, location_uri: Option<&str>) -> Named {
+fn named(id: Option<&str>, name: Option<&str>) -> Named {
     Named {
         id: id.unwrap_or_default().to_owned(),
         name: name.unwrap_or_default().to_owned(),
-        location_uri: location_uri.map(str::to_owned),
+        location_uri: None,
+        strategy: None,
     }
 }
 

@@ -10,7 +10,10 @@ use aws_sdk_appconfigdata::{
 };
 use bytes::Bytes;
 
-use super::error::{AwsError, ErrorKind};
+use super::{
+    RateLimit,
+    error::{AwsError, ErrorKind},
+};
 use crate::metrics::{self, Metrics};
 
 /// What a session is opened for.
@@ -54,16 +57,25 @@ pub struct AppConfigData {
     client: Client,
     /// Where every call is counted by its outcome.
     metrics: Metrics,
+    /// Shared with the region's AppConfig client.
+    limit: RateLimit,
 }
 
 impl AppConfigData {
-    pub fn new(client: Client, metrics: Metrics) -> Self {
-        Self { client, metrics }
+    pub fn new(client: Client, metrics: Metrics, limit: RateLimit) -> Self {
+        Self {
+            client,
+            metrics,
+            limit,
+        }
     }
 
     /// Opens a configuration session; its initial token.
     pub async fn start_session(&self, request: &SessionRequest) -> Result<String, AwsError> {
         let minimum = i32::try_from(request.minimum_poll_interval_seconds).unwrap_or(i32::MAX);
+        self.limit
+            .admit(&self.metrics, metrics::APPCONFIGDATA)
+            .await;
         let output = self
             .client
             .start_configuration_session()
@@ -83,6 +95,9 @@ impl AppConfigData {
 
     /// Reads the configuration with `token`, which is spent whatever the answer.
     pub async fn latest(&self, token: &str) -> Result<Latest, PollError> {
+        self.limit
+            .admit(&self.metrics, metrics::APPCONFIGDATA)
+            .await;
         let output = self
             .client
             .get_latest_configuration()

@@ -9,6 +9,7 @@ pub mod appconfig;
 pub mod appconfigdata;
 pub mod error;
 pub mod model;
+pub mod rate_limit;
 
 use std::{
     collections::HashMap,
@@ -16,19 +17,24 @@ use std::{
     time::Duration,
 };
 
-use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_config::{
+    BehaviorVersion, Region, SdkConfig, environment::EnvironmentVariableRegionProvider,
+    meta::region::RegionProviderChain, profile::ProfileFileRegionProvider, retry::RetryConfig,
+    timeout::TimeoutConfig,
+};
 use aws_sdk_appconfig::config::ProvideCredentials;
 
 pub use appconfig::{AppConfig, StartRequest};
 pub use appconfigdata::AppConfigData;
+pub use rate_limit::{Rate, RateLimit};
 
 use crate::metrics::Metrics;
 
 /// Where the operator's AWS calls go.
 #[derive(Debug, Clone, Default)]
 pub struct AwsSettings {
-    /// Region for resources that do not name one. Default: the standard chain (AWS_REGION,
-    /// profile, IMDS).
+    /// Region for resources that do not name one. Default: AWS_REGION, the profile, then (on
+    /// AWS, without an endpoint URL) the instance metadata service.
     pub region: Option<String>,
     /// Send AppConfig calls here instead of AWS (the emulator).
     pub endpoint_url: Option<String>,
@@ -36,6 +42,8 @@ pub struct AwsSettings {
     /// ones, so a try-out needs no AWS configuration at all. (With any endpoint URL, a missing
     /// region defaults to us-east-1, and missing credentials to placeholders, with a warning.)
     pub emulated: bool,
+    /// How fast the operator may call AWS, per region, AppConfig and AppConfig Data together.
+    pub rate: Rate,
 }
 
 /// AppConfig clients, one per region, sharing credentials and HTTP connections.
@@ -48,6 +56,9 @@ pub struct AppConfigClients {
     placeholder_credentials: bool,
     by_region: Arc<Mutex<HashMap<String, AppConfig>>>,
     data_by_region: Arc<Mutex<HashMap<String, AppConfigData>>>,
+    rate: Rate,
+    /// One rate limit per region, shared by the region's AppConfig and AppConfig Data clients.
+    limits: Arc<Mutex<HashMap<String, RateLimit>>>,
     /// Where every client counts its calls.
     metrics: Metrics,
 }
@@ -81,12 +92,14 @@ macro_rules! service_config {
 const EMULATOR_REGION: &str = "us-east-1";
 
 impl AppConfigClients {
-    /// Loads credentials and region from the standard chain: environment, profiles, IRSA web
-    /// identity, EKS Pod Identity, IMDS. Every AppConfig call is counted in `metrics`.
+    /// Loads credentials from the standard chain (environment, profiles, IRSA web identity, EKS
+    /// Pod Identity, IMDS) and the region as [`default_region`] finds it. Every AppConfig call
+    /// is counted in `metrics`.
     pub async fn load(settings: &AwsSettings, metrics: Metrics) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             // Retries inside a reconcile stay short; the controller requeues with its own backoff.
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            // Adaptive: a throttled client also slows its next calls down, not only its retries.
+            .retry_config(RetryConfig::adaptive().with_max_attempts(3))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(3))
@@ -94,10 +107,9 @@ impl AppConfigClients {
                     .operation_timeout(Duration::from_secs(30))
                     .build(),
             );
-        if let Some(region) = &settings.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        let mut base = loader.load().await;
+        // Set even when none was found, so that the loader does not look again (noisily).
+        loader = loader.region(default_region(settings).await);
+        let base = loader.load().await;
         let mut placeholder_credentials = settings.emulated;
         if let Some(url) = &settings.endpoint_url
             && !settings.emulated
@@ -106,18 +118,14 @@ impl AppConfigClients {
             tracing::warn!(endpoint_url = %url, error = %e, "no AWS credentials found; signing AppConfig calls with placeholder credentials, which only an emulator accepts");
             placeholder_credentials = true;
         }
-        if base.region().is_none() && settings.endpoint_url.is_some() {
-            base = base
-                .into_builder()
-                .region(Region::from_static(EMULATOR_REGION))
-                .build();
-        }
         Self {
             base,
             endpoint_url: settings.endpoint_url.clone(),
             placeholder_credentials,
             by_region: Arc::default(),
             data_by_region: Arc::default(),
+            rate: settings.rate,
+            limits: Arc::default(),
             metrics,
         }
     }
@@ -142,6 +150,7 @@ impl AppConfigClients {
             AppConfig::new(
                 aws_sdk_appconfig::Client::from_conf(config),
                 self.metrics.clone(),
+                self.limit(region),
             )
         })
     }
@@ -153,8 +162,14 @@ impl AppConfigClients {
             AppConfigData::new(
                 aws_sdk_appconfigdata::Client::from_conf(config),
                 self.metrics.clone(),
+                self.limit(region),
             )
         })
+    }
+
+    /// The rate limit of `region`, or of the default region when `None`.
+    fn limit(&self, region: Option<&str>) -> RateLimit {
+        self.cached(&self.limits, region, || RateLimit::new(self.rate))
     }
 
     /// The client in `clients` for `region`, made by `make` the first time: one per region,
@@ -171,6 +186,38 @@ impl AppConfigClients {
             .entry(self.region_name(region))
             .or_insert_with(make)
             .clone()
+    }
+}
+
+/// The region for resources that name none: `--region`, else AWS_REGION or AWS_DEFAULT_REGION,
+/// else the profile's. With an endpoint URL (an emulator) the instance metadata service is never
+/// asked, and the emulator's region is the default; otherwise it is asked quietly, since outside
+/// AWS it cannot answer (the caller says how to set a region when none is found).
+async fn default_region(settings: &AwsSettings) -> Option<Region> {
+    let configured = RegionProviderChain::first_try(settings.region.clone().map(Region::new))
+        .or_else(EnvironmentVariableRegionProvider::new())
+        .or_else(ProfileFileRegionProvider::new());
+    if let Some(region) = configured.region().await {
+        return Some(region);
+    }
+    if settings.endpoint_url.is_some() {
+        return Some(Region::from_static(EMULATOR_REGION));
+    }
+    instance_region().await
+}
+
+/// The region of the EC2 instance (or EKS node) the operator runs on, from IMDS.
+async fn instance_region() -> Option<Region> {
+    if std::env::var("AWS_EC2_METADATA_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true")) {
+        return None;
+    }
+    let imds = aws_config::imds::Client::builder().build();
+    match imds.get("/latest/meta-data/placement/region").await {
+        Ok(region) => Some(Region::new(region.as_ref().to_owned())),
+        Err(e) => {
+            tracing::debug!(error = %e, "the instance metadata service does not say the region");
+            None
+        }
     }
 }
 

@@ -103,10 +103,8 @@ pub struct Deployment {
     pub summary: DeploymentSummary,
     pub started_at: Option<Timestamp>,
     pub completed_at: Option<Timestamp>,
-    pub growth_type: Option<String>,
-    pub growth_factor: Option<f64>,
-    pub deployment_duration_in_minutes: i32,
-    pub final_bake_time_in_minutes: i32,
+    /// The strategy as applied to this deployment.
+    pub strategy: Strategy,
     /// Newest first, as AppConfig lists it.
     pub event_log: Vec<DeploymentEvent>,
 }
@@ -119,14 +117,25 @@ pub struct DeploymentEvent {
     pub occurred_at: Option<Timestamp>,
 }
 
+/// How a deployment strategy rolls a configuration out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Strategy {
+    pub growth_type: Option<String>,
+    pub growth_factor: Option<f64>,
+    pub deployment_duration_in_minutes: i32,
+    pub final_bake_time_in_minutes: i32,
+}
+
 /// An application, environment, configuration profile or deployment strategy, as its List call
 /// names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Named {
     pub id: String,
     pub name: String,
     /// Where a configuration profile's data lives (`hosted` for AppConfig's own store).
     pub location_uri: Option<String>,
+    /// What a deployment strategy does.
+    pub strategy: Option<Strategy>,
 }
 
 /// AWS rounds percentages to hundredths in its event texts; the SDK hands them over as f32,

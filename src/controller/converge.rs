@@ -251,7 +251,14 @@ pub async fn converge(
     if let Some(d) = &detail {
         notices.extend(log_notices(previous, d, ctx.config.event_log_limit));
     }
-    let served_version = served(&deployments, &ids.profile).map(|d| d.version_name().to_owned());
+    // The declared version is shown as the spec names it, so that DESIRED and SERVED match.
+    let served_version = served(&deployments, &ids.profile).map(|d| {
+        if d.carries(&ids.versions) {
+            spec.configuration_version.clone()
+        } else {
+            d.version_name().to_owned()
+        }
+    });
 
     let observed = Observed {
         ids: Some(&ids),
@@ -406,8 +413,19 @@ fn pending(
         ..Observed::default()
     };
     let (mut status, _) = report(resource, ctx, previous, &observed, &Situation::Starting);
-    // Nothing is known of the new deployment yet (the message of Starting names none of it).
+    // The new deployment has no state, progress or log yet; what it will deploy, and how, is
+    // known already.
     status::forget_deployment(&mut status);
+    let declared = &resource.spec.configuration_version;
+    status.configuration_version = Some(
+        ids.hosted
+            .as_ref()
+            .map_or_else(|| declared.clone(), |h| h.number.to_string()),
+    );
+    status.version_label = ids.hosted.as_ref().and_then(|h| h.label.clone());
+    if let Some(strategy) = &ids.strategy_shape {
+        status::describe_strategy(&mut status, strategy);
+    }
     status
 }
 

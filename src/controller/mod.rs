@@ -126,7 +126,9 @@ pub async fn run(
         schedule: schedule::Schedule::default(),
         client,
         aws,
-        resolver: resolve::Resolver::default(),
+        // A list is fetched at most once a poll interval for the names it lacks, whatever the
+        // number of resources naming them.
+        resolver: resolve::Resolver::new(config.poll_interval),
         environments: environments::Environments::default(),
         config: config.clone(),
         metrics: metrics.clone(),

@@ -13,7 +13,7 @@ use super::{
     finalizer,
     resolve::ResolveError,
     status::{self, Observed},
-    summary::{self, ReconcileFailure},
+    summary::{self, ReconcileFailure, Retry},
 };
 use crate::{
     api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentStatus, DeletionPolicy},
@@ -128,12 +128,21 @@ fn failed(
         ctx.config.event_log_limit,
     );
     status::set_conditions(&mut status, &summary, generation, Timestamp::now());
-    let requeue = if failure.is_transient() {
-        warn!(resource = %key, error = %failure, "AppConfig call failed; retrying with backoff");
-        ctx.backoff.next(&key, ctx.config.poll_interval)
-    } else {
-        warn!(resource = %key, error = %failure, "cannot converge until the spec changes or AWS changes; fix the cause named in the Stalled condition");
-        resync_delay(ctx.config.resync_interval)
+    let requeue = match failure.retry() {
+        Retry::Soon => {
+            let after = ctx.backoff.next(&key, ctx.config.poll_interval);
+            warn!(resource = %key, error = %failure, retry_in = ?after, "AppConfig call failed; retrying with backoff");
+            after
+        }
+        Retry::Recheck => {
+            let after = ctx.backoff.next(&key, ctx.config.poll_interval);
+            warn!(resource = %key, error = %failure, retry_in = ?after, "stalled until AWS has what the spec names and lets the operator act on it; create it or grant access (or fix the spec), and the resource recovers on its own");
+            after
+        }
+        Retry::AtResync => {
+            warn!(resource = %key, error = %failure, "cannot converge until the spec changes; fix the cause named in the Stalled condition");
+            resync_delay(ctx.config.resync_interval)
+        }
     };
     (status, requeue)
 }

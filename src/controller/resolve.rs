@@ -1,12 +1,22 @@
 //! Names or IDs in the spec, resolved to IDs and cached: a value that is an existing ID is that
 //! ID; otherwise it is looked up by name, and a name shared by several resources is an error.
+//!
+//! What is not found is not cached, so it is found once it exists; but a list fetched moments
+//! ago answers again for a while, so that many resources naming something missing (applied
+//! before it was created) share one List call instead of making one each.
 
 use std::{
     collections::HashMap,
+    hash::Hash,
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
-use crate::aws::{AppConfig, error::AwsError, model::Named};
+use crate::aws::{
+    AppConfig,
+    error::AwsError,
+    model::{Named, Strategy},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -71,7 +81,7 @@ fn within(kind: Kind, parent: &Option<String>) -> String {
 }
 
 /// The IDs a resource's spec names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ids {
     pub application: String,
     pub environment: String,
@@ -79,6 +89,17 @@ pub struct Ids {
     pub strategy: String,
     /// The declared version first, then its other names: a hosted version's number and label.
     pub versions: Vec<String>,
+    /// The declared version, when it is a hosted one.
+    pub hosted: Option<HostedVersion>,
+    /// What the strategy does, when a listing of strategies said it.
+    pub strategy_shape: Option<Strategy>,
+}
+
+/// A hosted configuration version's number and label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostedVersion {
+    pub number: i32,
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -90,19 +111,39 @@ struct Key {
 }
 
 /// Resolved IDs shared by every resource; an entry is dropped when AWS says the ID is gone.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Resolver {
     cache: Arc<Mutex<HashMap<Key, String>>>,
     /// Whether a profile (by region and ID) uses AppConfig's hosted store.
     hosted: Arc<Mutex<HashMap<(String, String), bool>>>,
-    /// A declared version's names, by (region, application, profile, declared).
-    versions: Arc<Mutex<HashMap<Key, Vec<String>>>>,
+    /// What each strategy (by region and ID) does.
+    strategies: Arc<Mutex<HashMap<(String, String), Strategy>>>,
+    /// A declared version, by (region, application, profile, declared): `None` when it is no
+    /// hosted version (another store's version is known only as written).
+    versions: Arc<Mutex<HashMap<Key, Option<HostedVersion>>>>,
+    /// Lists fetched lately (by region, kind and parent), which answer misses again for a while.
+    lists: Recent<Key, Arc<Vec<Named>>>,
+    /// Hosted versions found missing lately.
+    missing_versions: Recent<Key, ()>,
     /// One lookup per list at a time: resources that miss the cache together (at start-up)
     /// wait for the first lookup instead of repeating it.
     lookups: Arc<Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Resolver {
+    /// A resolver that answers a miss from a list fetched less than `reuse_lists_for` ago.
+    pub fn new(reuse_lists_for: Duration) -> Self {
+        Self {
+            cache: Arc::default(),
+            hosted: Arc::default(),
+            strategies: Arc::default(),
+            versions: Arc::default(),
+            lists: Recent::new(reuse_lists_for),
+            missing_versions: Recent::new(reuse_lists_for),
+            lookups: Arc::default(),
+        }
+    }
+
     pub async fn resolve(
         &self,
         aws: &AppConfig,
@@ -134,34 +175,43 @@ impl Resolver {
                 &spec.deployment_strategy,
             )
             .await?;
-        let versions = self
-            .versions(
-                aws,
-                region,
-                &application,
-                &profile,
-                &spec.configuration_version,
-            )
+        let declared = &spec.configuration_version;
+        let hosted = self
+            .version(aws, region, &application, &profile, declared)
             .await?;
+        let mut versions = vec![declared.clone()];
+        if let Some(h) = &hosted {
+            versions.extend([h.number.to_string()].into_iter().chain(h.label.clone()));
+            versions.dedup();
+            versions.retain(|n| !n.is_empty());
+        }
+        let strategy_shape = self
+            .strategies
+            .lock()
+            .expect("never poisoned")
+            .get(&(region.to_owned(), strategy.clone()))
+            .cloned();
         Ok(Ids {
             application,
             environment,
             profile,
             strategy,
             versions,
+            hosted,
+            strategy_shape,
         })
     }
 
-    /// A hosted version is known by number and by label, and AppConfig may report either; any
-    /// other store's version is known only as written.
-    async fn versions(
+    /// The hosted version `declared` names, by number or label; `None` for a profile of
+    /// another store, whose versions are known only as written.
+    async fn version(
         &self,
         aws: &AppConfig,
         region: &str,
         application: &str,
         profile: &str,
         declared: &str,
-    ) -> Result<Vec<String>, ResolveError> {
+    ) -> Result<Option<HostedVersion>, ResolveError> {
         let key = key(
             region,
             Kind::ConfigurationVersion,
@@ -175,12 +225,20 @@ impl Resolver {
                 .get(&key)
                 .cloned()
         };
-        if let Some(names) = cached() {
-            return Ok(names);
+        let missing = || ResolveError::NotFound {
+            kind: Kind::ConfigurationVersion,
+            value: declared.to_owned(),
+            parent: Some(profile.to_owned()),
+        };
+        if let Some(version) = cached() {
+            return Ok(version);
         }
         let _turn = self.turn(key.clone()).await;
-        if let Some(names) = cached() {
-            return Ok(names);
+        if let Some(version) = cached() {
+            return Ok(version);
+        }
+        if self.missing_versions.get(&key).is_some() {
+            return Err(missing());
         }
         let hosted_key = (region.to_owned(), profile.to_owned());
         let known = self
@@ -197,25 +255,21 @@ impl Resolver {
                 .iter()
                 .any(|p| p.id == profile && p.location_uri.as_deref() == Some("hosted")),
         };
-        let mut names = vec![declared.to_owned()];
-        if hosted {
+        let version = if hosted {
             let Some((number, label)) = aws.hosted_version(application, profile, declared).await?
             else {
-                return Err(ResolveError::NotFound {
-                    kind: Kind::ConfigurationVersion,
-                    value: declared.to_owned(),
-                    parent: Some(profile.to_owned()),
-                });
+                self.missing_versions.put(key, ());
+                return Err(missing());
             };
-            names.extend([number.to_string()].into_iter().chain(label));
-            names.dedup();
-            names.retain(|n| !n.is_empty());
-        }
+            Some(HostedVersion { number, label })
+        } else {
+            None
+        };
         self.versions
             .lock()
             .expect("never poisoned")
-            .insert(key, names.clone());
-        Ok(names)
+            .insert(key, version.clone());
+        Ok(version)
     }
 
     /// The application's profiles, noting which use the hosted store.
@@ -292,6 +346,8 @@ impl Resolver {
             .lock()
             .expect("never poisoned")
             .retain(|k, _| !(k.region == region && k.value == spec.configuration_version));
+        // A recent list may still hold the ID that is gone.
+        self.lists.retain(|k| k.region != region);
     }
 
     async fn one(
@@ -313,11 +369,14 @@ impl Resolver {
         if let Some(id) = cached() {
             return Ok(id);
         }
-        let _turn = self
-            .turn(self::key(region, kind, parent.map(str::to_owned), ""))
-            .await;
+        let list = self::key(region, kind, parent.map(str::to_owned), "");
+        let _turn = self.turn(list.clone()).await;
         if let Some(id) = cached() {
             return Ok(id);
+        }
+        // Not in the cache, so not in the last list either: a recent one answers the same.
+        if let Some(candidates) = self.lists.get(&list) {
+            return pick(&candidates, kind, parent, value);
         }
         let candidates = match (kind, parent) {
             (Kind::Application, _) => aws.list_applications().await?,
@@ -329,12 +388,20 @@ impl Resolver {
             }
         };
         self.remember_list(region, kind, parent, &candidates);
-        pick(&candidates, kind, parent, value)
+        let found = pick(&candidates, kind, parent, value);
+        self.lists.put(list, Arc::new(candidates));
+        found
     }
 
     /// Every ID of a list, and every name it holds once: the other resources of the same
     /// application find theirs without listing again.
     fn remember_list(&self, region: &str, kind: Kind, parent: Option<&str>, list: &[Named]) {
+        let mut strategies = self.strategies.lock().expect("never poisoned");
+        for c in list {
+            if let Some(strategy) = &c.strategy {
+                strategies.insert((region.to_owned(), c.id.clone()), strategy.clone());
+            }
+        }
         let mut cache = self.cache.lock().expect("never poisoned");
         for c in list {
             let parent = parent.map(str::to_owned);
@@ -355,6 +422,49 @@ impl Resolver {
                 .or_default(),
         );
         lock.lock_owned().await
+    }
+}
+
+/// Answers kept for a while: each expires `ttl` after it was put.
+#[derive(Clone)]
+struct Recent<K, V> {
+    ttl: Duration,
+    entries: Arc<Mutex<HashMap<K, (Instant, V)>>>,
+}
+
+impl<K: Eq + Hash, V: Clone> Recent<K, V> {
+    fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Arc::default(),
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<V> {
+        let mut entries = self.entries.lock().expect("never poisoned");
+        match entries.get(key) {
+            Some((at, value)) if at.elapsed() < self.ttl => Some(value.clone()),
+            Some(_) => {
+                entries.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn put(&self, key: K, value: V) {
+        let mut entries = self.entries.lock().expect("never poisoned");
+        // Expired entries go when new ones come, so that the map stays as small as what is
+        // current.
+        entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+        entries.insert(key, (Instant::now(), value));
+    }
+
+    fn retain(&self, keep: impl Fn(&K) -> bool) {
+        self.entries
+            .lock()
+            .expect("never poisoned")
+            .retain(|k, _| keep(k));
     }
 }
 
@@ -406,6 +516,7 @@ mod tests {
             id: id.into(),
             name: name.into(),
             location_uri: None,
+            strategy: None,
         }
     }
 

@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::{
     api::v1alpha1::{AppConfigDeploymentStatus, EventLogEntry},
-    aws::model::{Deployment, DeploymentEvent},
+    aws::model::{Deployment, DeploymentEvent, Strategy},
     controller::{decide::Tracked, resolve::Ids},
     shared::conditions::{Summary, conditions},
 };
@@ -86,11 +86,16 @@ fn describe_deployment(status: &mut AppConfigDeploymentStatus, d: &Deployment, l
     status.percentage_complete = Some(s.percentage_complete);
     status.started_at = d.started_at.map(Time);
     status.completed_at = d.completed_at.map(Time);
-    status.growth_type = d.growth_type.clone();
-    status.growth_factor = d.growth_factor;
-    status.deployment_duration_in_minutes = Some(d.deployment_duration_in_minutes);
-    status.final_bake_time_in_minutes = Some(d.final_bake_time_in_minutes);
+    describe_strategy(status, &d.strategy);
     status.event_log = Some(d.event_log.iter().take(limit).map(entry).collect());
+}
+
+/// The strategy a deployment applies (or, before it starts, will apply).
+pub fn describe_strategy(status: &mut AppConfigDeploymentStatus, strategy: &Strategy) {
+    status.growth_type = strategy.growth_type.clone();
+    status.growth_factor = strategy.growth_factor;
+    status.deployment_duration_in_minutes = Some(strategy.deployment_duration_in_minutes);
+    status.final_bake_time_in_minutes = Some(strategy.final_bake_time_in_minutes);
 }
 
 pub fn entry(e: &DeploymentEvent) -> EventLogEntry {

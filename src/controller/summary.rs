@@ -169,18 +169,35 @@ pub enum ReconcileFailure {
     Aws(#[from] AwsError),
 }
 
+/// When a reconcile that failed is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Throttling, 5xx, a lost race: soon, with backoff.
+    Soon,
+    /// Something missing or refused, which comes right without a spec change (GitOps applies
+    /// resources before their AWS references exist; IAM changes propagate slowly): with capped
+    /// backoff, while the resource shows Stalled.
+    Recheck,
+    /// A request AWS rejects as invalid, a name that matches several resources: when the spec
+    /// changes, or at the resync.
+    AtResync,
+}
+
 impl ReconcileFailure {
+    pub fn retry(&self) -> Retry {
+        match self {
+            Self::Resolve(ResolveError::NotFound { .. }) => Retry::Recheck,
+            Self::Resolve(ResolveError::Ambiguous { .. }) => Retry::AtResync,
+            Self::Resolve(ResolveError::Aws(e)) | Self::Aws(e) => match e.kind {
+                ErrorKind::Transient | ErrorKind::Conflict => Retry::Soon,
+                ErrorKind::NotFound | ErrorKind::AccessDenied => Retry::Recheck,
+                ErrorKind::InvalidRequest => Retry::AtResync,
+            },
+        }
+    }
+
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Self::Resolve(ResolveError::Aws(AwsError {
-                kind: ErrorKind::Transient | ErrorKind::Conflict,
-                ..
-            })) | Self::Aws(AwsError {
-                kind: ErrorKind::Transient | ErrorKind::Conflict,
-                ..
-            })
-        )
+        self.retry() == Retry::Soon
     }
 }
 

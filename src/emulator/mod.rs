@@ -21,6 +21,7 @@ mod validate;
 
 pub use control::Control;
 pub use faults::Fault;
+pub use http::RequestLog;
 pub use schedule::StepSchedule;
 pub use server::{Emulator, EmulatorConfig};
 pub use state::{AlarmState, EnvironmentStateStyle, Quotas, Settings};

@@ -11,7 +11,7 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use super::{
     clock::Clock,
     control::{Control, Shared},
-    http,
+    http::{self, RequestLog},
     state::{Settings, State},
 };
 
@@ -22,6 +22,8 @@ pub struct EmulatorConfig {
     /// Emulated seconds per wall-clock second.
     pub time_scale: f64,
     pub settings: Settings,
+    /// The level of the one log line per request.
+    pub request_log: RequestLog,
 }
 
 impl Default for EmulatorConfig {
@@ -30,6 +32,7 @@ impl Default for EmulatorConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             time_scale: 1.0,
             settings: Settings::default(),
+            request_log: RequestLog::default(),
         }
     }
 }
@@ -62,7 +65,7 @@ impl Emulator {
             Clock::new(config.time_scale),
         ));
         let (stop, stopped) = oneshot::channel::<()>();
-        let router = http::router(Arc::clone(&shared));
+        let router = http::router(Arc::clone(&shared), config.request_log);
         let server = tokio::spawn(async move {
             axum::serve(listener, router)
                 .with_graceful_shutdown(async {

@@ -46,6 +46,12 @@ impl Step {
 /// per attempt): throttling means AWS wants fewer calls, not the same calls a second later.
 const THROTTLED_BASE_SECONDS: u32 = 5;
 
+/// The first recheck of a missing or refused configuration waits about this many poll-interval
+/// seconds, doubling per attempt up to the backoff's cap (5 minutes) and never past the spec's
+/// interval: GitOps may apply the sync before the configuration exists, and IAM changes take a
+/// while to propagate.
+const RECHECK_BASE_SECONDS: u32 = 15;
+
 /// How soon a target left by an earlier AppConfigSync of the same name is looked at again: the
 /// garbage collector usually removes it within seconds.
 const GARBAGE_COLLECTION_WAIT: Duration = Duration::from_secs(1);
@@ -226,19 +232,25 @@ fn repeat(verdict: &Verdict) -> Outcome {
     }
 }
 
-/// A failed AppConfig read: retried with backoff when transient, at the poll interval if not.
+/// A failed AppConfig read: retried with backoff when transient, or when something is missing
+/// or refused (rechecked soon at first, then less often, never less often than the poll
+/// interval); at the poll interval if AWS rejects the request.
 fn failed(this: &Poll<'_>, e: AwsError) -> Step {
     let ctx = this.ctx;
     if e.kind != ErrorKind::Transient {
-        this.schedule(None, this.interval);
-        ctx.backoff.reset(&this.key);
-        warn!(resource = %this.key, error = %e, "cannot read the configuration until the spec or AWS changes; retrying at the poll interval");
-        return stalled(
-            this.sync,
-            status::aws_reason(&e),
-            e.to_string(),
-            this.interval,
-        );
+        let after = match e.kind {
+            ErrorKind::NotFound | ErrorKind::AccessDenied => ctx
+                .backoff
+                .next(&this.key, ctx.seconds(RECHECK_BASE_SECONDS))
+                .min(this.interval),
+            _ => {
+                ctx.backoff.reset(&this.key);
+                this.interval
+            }
+        };
+        this.schedule(None, after);
+        warn!(resource = %this.key, error = %e, retry_in = ?after, "cannot read the configuration until AWS or the spec changes; create what is missing or grant access (or fix the spec), and the sync recovers on its own");
+        return stalled(this.sync, status::aws_reason(&e), e.to_string(), after);
     }
     let base = if e.is_throttling() {
         ctx.seconds(THROTTLED_BASE_SECONDS)

@@ -146,6 +146,16 @@ def test_aws_region_and_endpoint(render):
     assert flag(m.args, "aws-endpoint-url") == "http://emulator.tools:4566"
 
 
+def test_aws_rate_limit(render):
+    defaults = render()
+    assert flag(defaults.args, "aws-qps") == "10"
+    assert flag(defaults.args, "aws-burst") == "20"
+    m = render({"aws": {"qps": 2.5, "burst": 5}})
+    assert flag(m.args, "aws-qps") == "2.5"
+    assert flag(m.args, "aws-burst") == "5"
+    assert flag(render({"aws": {"qps": 0}}).args, "aws-qps") == "0"
+
+
 def test_service_account_annotations_for_irsa(render):
     arn = "arn:aws:iam::111122223333:role/appconfig-operator"
     m = render({"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": arn}}})

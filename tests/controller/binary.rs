@@ -164,6 +164,18 @@ impl OperatorProcess {
         })
     }
 
+    /// Every line logged, once the process has exited.
+    fn all_lines(&mut self) -> &[Value] {
+        tokio::task::block_in_place(|| {
+            while let Ok(line) = self.lines.recv_timeout(PATIENCE) {
+                let line = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                self.seen.push(line);
+            }
+        });
+        &self.seen
+    }
+
     /// Sends SIGTERM and waits for the exit.
     fn terminate(&mut self) -> ExitStatus {
         let killed = Command::new("kill")
@@ -388,4 +400,12 @@ async fn the_embedded_emulator_needs_nothing_but_a_cluster() {
         .await;
     assert_eq!(o.status.unwrap().deployment_number, Some(1));
     assert!(operator.terminate().success(), "{:#?}", operator.seen);
+
+    // A first run is quiet: the embedded emulator's request lines are at DEBUG, and nothing but
+    // the emulator's own notice warns (no region lookup, no credentials lookup).
+    let lines = operator.all_lines();
+    let requests = lines.iter().filter(|l| l["message"] == "request").count();
+    assert_eq!(requests, 0, "request lines at INFO: {lines:#?}");
+    let warnings: Vec<&Value> = lines.iter().filter(|l| l["level"] == "WARN").collect();
+    assert_eq!(warnings, [&warning], "{lines:#?}");
 }

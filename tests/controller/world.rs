@@ -76,6 +76,7 @@ impl World {
                 region: None,
                 endpoint_url: Some(self.emulator.endpoint_url()),
                 emulated: true,
+                ..AwsSettings::default()
             },
             metrics,
         )

@@ -284,7 +284,9 @@ pub struct AppConfigDeploymentStatus {
     pub event_log: Option<Vec<EventLogEntry>>,
 
     /// The configuration version AppConfig serves for this profile in this environment now: that
-    /// of the newest COMPLETE deployment.
+    /// of the newest COMPLETE deployment. Named as spec.configurationVersion names it when it is
+    /// the declared version (by number or label); otherwise by its label if it has one, else its
+    /// number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub served_version: Option<String>,
 

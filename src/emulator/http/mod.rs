@@ -1,11 +1,13 @@
 //! The HTTP face of the emulator: AWS operations on their restJson1 paths, emulator-only
-//! endpoints under `/_emulator/`, one log line per request.
+//! endpoints under `/_emulator/`, one log line per request (at the level the caller chose).
 
 mod admin;
 mod aws;
 mod route;
 
 use std::{sync::Arc, time::Instant};
+
+use tracing::Level;
 
 use axum::{
     Router,
@@ -24,16 +26,30 @@ struct OperationName(&'static str);
 /// rather than a bare transport error.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
-pub fn router(shared: Arc<Shared>) -> Router {
+pub fn router(shared: Arc<Shared>, request_log: RequestLog) -> Router {
     Router::new()
         .nest("/_emulator", admin::router())
         .fallback(aws::handle)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn(move |request, next| {
+            log_request(request, next, request_log)
+        }))
         .with_state(shared)
 }
 
-async fn log_request(request: Request, next: Next) -> Response {
+/// The level of the request log lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RequestLog {
+    /// Shown by default: someone running the emulator by hand wants to see the calls their
+    /// tools make.
+    #[default]
+    Info,
+    /// Shown only when asked for (`--log-level appconfig_operator::emulator=debug`): inside the
+    /// operator they would drown its own log.
+    Debug,
+}
+
+async fn log_request(request: Request, next: Next, level: RequestLog) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
@@ -42,13 +58,17 @@ async fn log_request(request: Request, next: Next) -> Response {
         .extensions()
         .get::<OperationName>()
         .map_or("emulator", |name| name.0);
-    tracing::info!(
-        operation,
-        %method,
-        path,
-        status = response.status().as_u16(),
-        duration_us = started.elapsed().as_micros() as u64,
-        "request"
-    );
+    let status = response.status().as_u16();
+    let duration_us = started.elapsed().as_micros() as u64;
+    // `event!` takes its level as a constant.
+    macro_rules! log {
+        ($level:expr) => {
+            tracing::event!($level, operation, %method, path, status, duration_us, "request")
+        };
+    }
+    match level {
+        RequestLog::Info => log!(Level::INFO),
+        RequestLog::Debug => log!(Level::DEBUG),
+    }
     response
 }

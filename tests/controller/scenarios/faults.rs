@@ -101,19 +101,21 @@ async fn access_denied_and_invalid_requests_stall_until_a_resync_finds_them_fixe
             "{reason}: {message}"
         );
 
-        // Stalled means waiting for the resync (2 s here), not retrying.
+        // Stalled is not a retry loop. An invalid request waits for the resync (2 s here); an
+        // access denial is rechecked, but less and less often (0.1 s doubling, jittered).
         let calls = world.calls(operation);
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let most = if reason == "AccessDenied" { 5 } else { 1 };
         assert!(
-            world.calls(operation) <= calls + 1,
+            world.calls(operation) <= calls + most,
             "{reason}: {operation} retried {} times in 1.5 s",
             world.calls(operation) - calls
         );
 
-        // Fixed in AWS (the role gets its permission, say): the next resync recovers it.
+        // Fixed in AWS (the role gets its permission, say): a recheck or the resync recovers it.
         control.clear_faults();
         cluster
-            .wait_for(&name, "recovered by a resync", |o| {
+            .wait_for(&name, "recovered", |o| {
                 ready(o) == Some(("True", "Deployed"))
             })
             .await;

@@ -4,6 +4,7 @@
 mod deletion;
 mod environment;
 mod faults;
+mod order;
 mod resolution;
 mod restart;
 mod rollback;

@@ -3,7 +3,7 @@
 
 use appconfig_operator::api::v1alpha1::AppConfigDeploymentSpec as Spec;
 
-use super::{assert_resolved, condition, flags, ready, scenario, spec};
+use super::{assert_resolved, condition, flags, ready, scenario, spec, state};
 
 /// Turns a good spec into one that names something AppConfig does not have.
 type Breakage = Box<dyn Fn(&mut Spec)>;
@@ -23,11 +23,13 @@ async fn names_and_ids_both_resolve(cluster: &Cluster, world: &World) {
     by_name.environment = "production".into();
     by_name.configuration_profile = "feature-flags".into();
     cluster.apply("by-name", &by_name).await;
+    // The state comes from AppConfig: the deployment exists before the clock moves.
     let o = cluster
         .wait_for("by-name", "deploying", |o| {
-            matches!(ready(o), Some(("False", "Deploying" | "Baking")))
+            matches!(state(o), Some("DEPLOYING" | "BAKING"))
         })
         .await;
+    assert!(matches!(ready(&o), Some(("False", "Deploying" | "Baking"))));
     let status = o.status.as_ref().unwrap();
     assert_resolved(&o, &t, "AppConfig.AllAtOnce");
     assert_eq!(status.version_label.as_deref(), Some("v1.0.0"));
@@ -110,7 +112,7 @@ async fn missing_references_stall_naming_them_and_a_fixed_spec_recovers(
     cluster.apply("flags", &good).await;
     cluster
         .wait_for("flags", "deploying", |o| {
-            matches!(ready(o), Some(("False", "Deploying" | "Baking")))
+            matches!(state(o), Some("DEPLOYING" | "BAKING"))
         })
         .await;
     world.advance(10 * 60);

@@ -69,7 +69,9 @@ async fn an_alarm_during_bake_rolls_back_and_is_not_retried_until_the_spec_chang
     cluster.apply("flags", &changed).await;
     cluster
         .wait_for("flags", "a second attempt", |o| {
-            deployment_number(o) == Some(2) && ready(o) == Some(("False", "Deploying"))
+            deployment_number(o) == Some(2)
+                && state(o) == Some("DEPLOYING")
+                && ready(o) == Some(("False", "Deploying"))
         })
         .await;
     assert_eq!(world.calls("StartDeployment"), 2);
@@ -117,12 +119,22 @@ async fn drift_by_hand_is_superseded_and_a_manual_revert_stalls(cluster: &Cluste
 
     // Someone deploys version 2 by hand and it completes at once: version 1 is deployed again.
     let manual = world.deploy_by_hand(&t, &t.profile, &v2, &instant).await;
-    let o = cluster
-        .wait_for("flags", "converging back to version 1", |o| {
-            deployment_number(o).is_some_and(|n| n > manual)
-        })
-        .await;
-    let back = deployment_number(&o).unwrap();
+    // The operator records its attempt before making it: the clock moves only once AppConfig
+    // has the deployment, or it would start after the move and never finish.
+    let back = tokio::time::timeout(crate::cluster::PATIENCE, async {
+        loop {
+            let deployments = world.deployments(&t).await;
+            if let Some((n, ..)) = deployments
+                .iter()
+                .find(|(n, _, v, _)| *n > manual && *v == v1)
+            {
+                return *n;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("version 1 was not deployed again after deployment {manual}"));
     world.advance(60);
     let o = cluster
         .wait_for("flags", "Ready again", |o| {

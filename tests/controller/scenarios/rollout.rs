@@ -108,6 +108,7 @@ async fn a_version_change_mid_rollout_supersedes_without_a_third_deployment(
     let o = cluster
         .wait_for("flags", "deploying version 2", |o| {
             ready(o) == Some(("False", "Deploying"))
+                && state(o) == Some("DEPLOYING")
                 && o.status.as_ref().unwrap().configuration_version.as_deref() == Some(v2.as_str())
         })
         .await;

@@ -45,6 +45,8 @@ pub(super) struct Change {
     pub object: Value,
     /// The object before the change, so that selector watches can see it enter or leave.
     pub previous: Option<Value>,
+    /// When the change was made, which a watch delivers some time after.
+    pub at: tokio::time::Instant,
 }
 
 /// The changes a new watch replays, and the receiver of those that follow.
@@ -184,6 +186,7 @@ impl Store {
             key,
             object: object.clone(),
             previous: previous.map(|stored| stored.object),
+            at: tokio::time::Instant::now(),
         });
         if self.history.len() == HISTORY_LIMIT
             && let Some(evicted) = self.history.pop_front()

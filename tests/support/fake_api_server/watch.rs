@@ -24,6 +24,12 @@ pub(super) type Body = UnsyncBoxBody<Bytes, Infallible>;
 /// The API server's watch timeout when the client sets none (its minimum request timeout).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
+/// How far behind its write a watch delivers a change, at most, in milliseconds. A real API
+/// server's watch runs through etcd and its watch cache, so a client sees its own write in the
+/// response at once and on the watch a little later (more under load), and reads a stale copy
+/// from its cache meanwhile; a fake that delivered at once would hide what that breaks.
+const WATCH_LAG_MS: u64 = 20;
+
 /// Starts a watch; must run inside the Tokio runtime, which carries the stream.
 pub(super) fn start(store: &Store, route: &Route, query: &Query) -> Result<Body, ApiError> {
     let filter = Filter {
@@ -136,6 +142,8 @@ impl Pump {
         }
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
+        // Each change is delivered a random lag after it was made, in order.
+        let mut due = tokio::time::Instant::now();
         loop {
             let line = tokio::select! {
                 () = &mut deadline => {
@@ -149,10 +157,13 @@ impl Pump {
                 change = changes.recv() => match change {
                     Ok(change) => {
                         self.seen = change.resource_version;
-                        match self.filter.line(&change) {
-                            Some(line) => line,
-                            None => continue,
-                        }
+                        let Some(line) = self.filter.line(&change) else {
+                            continue;
+                        };
+                        let lag = Duration::from_millis(fastrand::u64(1..=WATCH_LAG_MS));
+                        due = due.max(change.at + lag);
+                        tokio::time::sleep_until(due).await;
+                        line
                     }
                     // A watch that fell too far behind, or whose server restarted, ends; the
                     // client resumes from the last resourceVersion it saw.
