@@ -29,6 +29,7 @@ use std::{
 
 use appconfig_operator::{
     api::v1alpha1::{AppConfigSync, AppConfigSyncSpec},
+    aws::Rate,
     metrics::{self, Metrics},
     sync,
     web::CacheSync,
@@ -207,7 +208,11 @@ impl Running {
         let metrics = Metrics::default();
         let task = tokio::spawn(sync::run(
             fake.client(),
-            world.operator_clients(metrics.clone()).await,
+            // Unlimited: the emulator's clock runs 20 times faster than the wall clock the limit
+            // counts in, so a limit here would not be the limit users run with.
+            world
+                .operator_clients(metrics.clone(), Rate::UNLIMITED)
+                .await,
             config,
             metrics,
             CacheSync::unobserved(metrics::APPCONFIGSYNC),

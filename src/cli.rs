@@ -71,8 +71,8 @@ pub struct RunArgs {
 
     /// AWS calls per second at most, per region, AppConfig and AppConfig Data together (both
     /// controllers share it): AWS throttles per account and region, and other tools share that
-    /// budget. 0 turns the limit off. Throttled calls also slow down on their own (adaptive
-    /// retry).
+    /// budget. 0 turns the limit off. Throttled calls are retried with exponential backoff and
+    /// jitter.
     #[arg(long, value_name = "N", default_value_t = 10.0, env = "APPCONFIG_OPERATOR_AWS_QPS", value_parser = non_negative_number)]
     pub aws_qps: f64,
 

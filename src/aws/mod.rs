@@ -75,6 +75,15 @@ macro_rules! service_config {
         if let Some(url) = &clients.endpoint_url {
             config = config.endpoint_url(url);
         }
+        // The retry quota belongs to this client: by default the SDK keeps one per service and
+        // region for the whole process, so that whatever else the process runs would spend it.
+        config = config.retry_partition(
+            $sdk::config::retry::RetryPartition::custom(concat!(
+                "appconfig-operator-",
+                stringify!($sdk)
+            ))
+            .build(),
+        );
         if clients.placeholder_credentials {
             config = config.credentials_provider($sdk::config::Credentials::new(
                 "placeholder",
@@ -98,8 +107,12 @@ impl AppConfigClients {
     pub async fn load(settings: &AwsSettings, metrics: Metrics) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             // Retries inside a reconcile stay short; the controller requeues with its own backoff.
-            // Adaptive: a throttled client also slows its next calls down, not only its retries.
-            .retry_config(RetryConfig::adaptive().with_max_attempts(3))
+            // Standard, not adaptive: both back off exponentially with jitter on throttling, but
+            // adaptive retry also slows every later call of the service down to as little as
+            // half a call a second, recovering over minutes, so that a burst of throttling would
+            // stall every resource of the region long after it ended. The operator's own rate
+            // limit (`RateLimit`) bounds how fast it calls instead.
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(3))

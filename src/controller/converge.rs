@@ -251,14 +251,7 @@ pub async fn converge(
     if let Some(d) = &detail {
         notices.extend(log_notices(previous, d, ctx.config.event_log_limit));
     }
-    // The declared version is shown as the spec names it, so that DESIRED and SERVED match.
-    let served_version = served(&deployments, &ids.profile).map(|d| {
-        if d.carries(&ids.versions) {
-            spec.configuration_version.clone()
-        } else {
-            d.version_name().to_owned()
-        }
-    });
+    let served_version = served_name(&deployments, &ids);
 
     let observed = Observed {
         ids: Some(&ids),
@@ -296,6 +289,18 @@ pub async fn converge(
         status: next,
         notices,
         requeue,
+    })
+}
+
+/// The version AppConfig serves for the profile, named as the spec names it when it is the
+/// declared one (so that DESIRED and SERVED read alike), else by its label or number.
+fn served_name(deployments: &[DeploymentSummary], ids: &Ids) -> Option<String> {
+    served(deployments, &ids.profile).map(|d| {
+        // The declared version comes first in `versions`.
+        match ids.versions.first() {
+            Some(declared) if d.carries(&ids.versions) => declared.clone(),
+            _ => d.version_name().to_owned(),
+        }
     })
 }
 

@@ -521,6 +521,18 @@ mod tests {
     }
 
     #[test]
+    fn recent_answers_expire() {
+        let recent = Recent::new(Duration::from_millis(50));
+        recent.put("apps", 1);
+        assert_eq!(recent.get(&"apps"), Some(1));
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(recent.get(&"apps"), None, "expired");
+        recent.put("envs", 2);
+        recent.retain(|k| *k != "envs");
+        assert_eq!(recent.get(&"envs"), None, "dropped");
+    }
+
+    #[test]
     fn an_id_wins_over_a_name() {
         let list = [named("abc1234", "checkout"), named("def5678", "abc1234")];
         assert_eq!(

@@ -346,6 +346,35 @@ mod tests {
     }
 
     #[test]
+    fn missing_and_refused_are_rechecked_and_invalid_requests_wait_for_the_resync() {
+        let cases = [
+            (ErrorKind::NotFound, Retry::Recheck),
+            (ErrorKind::AccessDenied, Retry::Recheck),
+            (ErrorKind::InvalidRequest, Retry::AtResync),
+            (ErrorKind::Transient, Retry::Soon),
+            (ErrorKind::Conflict, Retry::Soon),
+        ];
+        for (kind, retry) in cases {
+            assert_eq!(aws(kind, "Code").retry(), retry, "{kind:?}");
+        }
+        let missing =
+            ReconcileFailure::Resolve(crate::controller::resolve::ResolveError::NotFound {
+                kind: crate::controller::resolve::Kind::Application,
+                value: "checkout".into(),
+                parent: None,
+            });
+        assert_eq!(missing.retry(), Retry::Recheck);
+        let ambiguous =
+            ReconcileFailure::Resolve(crate::controller::resolve::ResolveError::Ambiguous {
+                kind: crate::controller::resolve::Kind::Application,
+                value: "checkout".into(),
+                parent: None,
+                ids: vec!["a".into(), "b".into()],
+            });
+        assert_eq!(ambiguous.retry(), Retry::AtResync);
+    }
+
+    #[test]
     fn transient_errors_keep_a_current_ready_and_retry() {
         let ready = Summary {
             ready: "True",

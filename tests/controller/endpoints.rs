@@ -101,6 +101,17 @@ async fn health_readiness_and_metrics_describe_a_rollout() {
             metrics.body
         );
     }
+    // The rate limit's families are there for dashboards before any call has waited.
+    for family in [
+        "# TYPE appconfig_operator_aws_rate_limit_waits counter",
+        "# TYPE appconfig_operator_aws_rate_limit_wait_seconds counter",
+    ] {
+        assert!(
+            metrics.body.contains(family),
+            "no `{family}` in {}",
+            metrics.body
+        );
+    }
     assert!(
         metrics
             .body

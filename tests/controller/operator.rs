@@ -8,7 +8,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use appconfig_operator::{
-    controller::Config, leader::LeaseSettings, metrics::Metrics, operator, web::Server,
+    aws::Rate, controller::Config, leader::LeaseSettings, metrics::Metrics, operator, web::Server,
 };
 use tokio::{sync::oneshot, task::JoinHandle};
 
@@ -109,7 +109,10 @@ impl Operator {
             },
         };
         let metrics = Metrics::default();
-        let aws = world.operator_clients(metrics.clone()).await;
+        // The operator's default rate limit, as users run it.
+        let aws = world
+            .operator_clients(metrics.clone(), Rate::default())
+            .await;
         let server = Server::bind(([127, 0, 0, 1], 0).into())
             .await
             .expect("a free port");

@@ -4,7 +4,7 @@
 use std::{ops::Deref, time::Duration};
 
 use appconfig_operator::{
-    aws::{AppConfigClients, AwsSettings},
+    aws::{AppConfigClients, AwsSettings, Rate},
     emulator::{AlarmState, Emulator, EmulatorConfig, Fault},
     metrics::Metrics,
 };
@@ -69,14 +69,15 @@ impl World {
         }
     }
 
-    /// The operator's AppConfig clients, counting their calls in `metrics`.
-    pub async fn operator_clients(&self, metrics: Metrics) -> AppConfigClients {
+    /// The operator's AppConfig clients, counting their calls in `metrics`, calling at most at
+    /// `rate` (in wall-clock seconds).
+    pub async fn operator_clients(&self, metrics: Metrics, rate: Rate) -> AppConfigClients {
         AppConfigClients::load(
             &AwsSettings {
                 region: None,
                 endpoint_url: Some(self.emulator.endpoint_url()),
                 emulated: true,
-                ..AwsSettings::default()
+                rate,
             },
             metrics,
         )

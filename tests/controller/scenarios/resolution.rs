@@ -3,7 +3,7 @@
 
 use appconfig_operator::api::v1alpha1::AppConfigDeploymentSpec as Spec;
 
-use super::{assert_resolved, condition, flags, ready, scenario, spec, state};
+use super::{assert_resolved, condition, flags, ready, scenario, served, spec, state};
 
 /// Turns a good spec into one that names something AppConfig does not have.
 type Breakage = Box<dyn Fn(&mut Spec)>;
@@ -48,10 +48,12 @@ async fn names_and_ids_both_resolve(cluster: &Cluster, world: &World) {
     cluster
         .apply("by-id", &spec(&t, &v1, "AppConfig.AllAtOnce"))
         .await;
-    cluster
+    let o = cluster
         .wait_for("by-id", "Ready", |o| ready(o) == Some(("True", "Deployed")))
         .await;
     assert_eq!(world.calls("StartDeployment"), 1);
+    // SERVED names the version as DESIRED does, though AppConfig reports its label too.
+    assert_eq!(served(&o), Some(v1.as_str()));
     operator.stop().await;
 }
 

@@ -1,7 +1,11 @@
 //! A rollout from creation to COMPLETE, a version change mid-rollout, and the event log.
 
+use std::sync::{Arc, Mutex};
+
 use appconfig_operator::api::v1alpha1::AppConfigDeployment;
 use aws_sdk_appconfig::types::DeploymentState;
+use futures::StreamExt;
+use kube::runtime::{WatchStreamExt, watcher};
 
 use super::{
     assert_resolved, condition, deployment_number, flags, ready, scenario, served, spec, state,
@@ -85,6 +89,64 @@ async fn create_deploys_through_each_stage_to_complete(cluster: &Cluster, world:
         cluster.status_writes("flags"),
         writes,
         "a settled status is not rewritten"
+    );
+    operator.stop().await;
+}
+
+scenario!(the_attempt_recorded_before_a_start_names_its_version_and_strategy);
+async fn the_attempt_recorded_before_a_start_names_its_version_and_strategy(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let t = world.target("shop", "production", "flags", &[]).await;
+    let v1 = world.version(&t, &t.profile, "{}", Some("v1.0.0")).await;
+    world.strategy("two-steps", 2, 50.0, 2).await;
+    let operator = Operator::start(cluster, world).await;
+    // Every status the API server holds, in order, as a watch sees it.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let watching = tokio::spawn({
+        let seen = seen.clone();
+        let stream = watcher(
+            cluster.resources(),
+            watcher::Config::default().fields("metadata.name=flags"),
+        )
+        .applied_objects();
+        async move {
+            let mut stream = std::pin::pin!(stream);
+            while let Some(Ok(o)) = stream.next().await {
+                seen.lock().unwrap().push(o);
+            }
+        }
+    });
+    cluster.apply("flags", &spec(&t, &v1, "two-steps")).await;
+    cluster
+        .wait_for("flags", "DEPLOYING", |o| state(o) == Some("DEPLOYING"))
+        .await;
+    // The watch delivers a write a little after it is made.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    watching.abort();
+    let recorded = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|o| deployment_number(o).is_some())
+        .cloned()
+        .expect("a status naming the deployment");
+    let recorded = &recorded;
+    let status = recorded.status.as_ref().unwrap();
+    assert_eq!(status.deployment_number, Some(1));
+    assert_eq!(state(recorded), None, "AppConfig has not reported it yet");
+    assert_eq!(status.configuration_version.as_deref(), Some(v1.as_str()));
+    assert_eq!(status.version_label.as_deref(), Some("v1.0.0"));
+    assert_eq!(status.growth_type.as_deref(), Some("LINEAR"));
+    assert_eq!(status.growth_factor, Some(50.0));
+    assert_eq!(status.deployment_duration_in_minutes, Some(2));
+    assert_eq!(status.final_bake_time_in_minutes, Some(2));
+    assert_eq!(status.event_log, None);
+    assert_eq!(ready(recorded), Some(("False", "Deploying")));
+    assert_eq!(
+        condition(recorded, "Ready").unwrap().message,
+        format!("Starting a deployment of version {v1}")
     );
     operator.stop().await;
 }
