@@ -24,7 +24,7 @@ mod summary;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use kube::{
     Client,
     runtime::{
@@ -140,6 +140,8 @@ pub async fn run(
         resync_interval = %humantime::format_duration(config.resync_interval),
         "controller started"
     );
+    // Shared: kube-runtime's graceful shutdown and the stop before the first sync both wait on it.
+    let shutdown = shutdown.shared();
     let controller = Controller::new(api, watch)
         .with_config(controller::Config::default().concurrency(config.concurrency));
     let store = controller.store();
@@ -148,7 +150,7 @@ pub async fn run(
             resource.status.as_ref()?.conditions.as_deref()
         });
     let reconciles = controller
-        .graceful_shutdown_on(shutdown)
+        .graceful_shutdown_on(shutdown.clone())
         .run(
             |resource, ctx| {
                 let metrics = ctx.metrics.clone();
@@ -173,7 +175,7 @@ pub async fn run(
                 Err(e) => debug!(error = %e, "controller event"),
             }
         });
-    futures::join!(watch_cache::report_synced(store, synced), reconciles);
+    watch_cache::drive(store, synced, reconciles, shutdown).await;
     info!("controller stopped");
     Ok(())
 }

@@ -2,6 +2,9 @@
 //! process: `/readyz` once it has synced, and the resources metric, counted by Ready condition at
 //! every scrape.
 
+use std::future::Future;
+
+use futures::FutureExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{
     Api, Client, Resource,
@@ -65,8 +68,39 @@ where
     })
 }
 
+/// Runs a controller's `reconciles` (built with `graceful_shutdown_on(shutdown)`) to their end,
+/// marking `synced` once `store` has its first full listing. A stop that comes before that ends
+/// the controller at once: no reconcile can have started (kube-runtime holds them until the
+/// cache is ready), and kube-runtime would otherwise wait for a listing that a stopped watch
+/// never delivers, so the process would hang until it is killed.
+pub async fn drive<K>(
+    store: Store<K>,
+    synced: CacheSync,
+    reconciles: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()>,
+) where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    let stopped_before_sync = {
+        let store = store.clone();
+        async move {
+            shutdown.await;
+            if store.wait_until_ready().now_or_never().is_none() {
+                info!("stopped before the watch cache synced; no reconcile had started");
+            } else {
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        ((), ()) = futures::future::join(report_synced(store, synced), reconciles) => {}
+        () = stopped_before_sync => {}
+    }
+}
+
 /// Marks `synced` once `store` has its first full listing.
-pub async fn report_synced<K>(store: Store<K>, synced: CacheSync)
+async fn report_synced<K>(store: Store<K>, synced: CacheSync)
 where
     K: Resource + Clone + 'static,
     K::DynamicType: Eq + std::hash::Hash + Clone,

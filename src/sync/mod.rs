@@ -17,7 +17,7 @@ mod target;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use kube::{
     Client, ResourceExt,
     runtime::{
@@ -128,6 +128,8 @@ pub async fn run(
         label_selector = config.label_selector.as_deref().unwrap_or(""),
         "AppConfigSync controller started"
     );
+    // Shared: kube-runtime's graceful shutdown and the stop before the first sync both wait on it.
+    let shutdown = shutdown.shared();
     let controller = Controller::new(api, watch)
         .with_config(controller::Config::default().concurrency(config.concurrency));
     let store = controller.store();
@@ -136,7 +138,7 @@ pub async fn run(
             sync.status.as_ref()?.conditions.as_deref()
         });
     let reconciles = controller
-        .graceful_shutdown_on(shutdown)
+        .graceful_shutdown_on(shutdown.clone())
         .run(
             move |sync, ctx| {
                 let metrics = metrics.clone();
@@ -169,7 +171,7 @@ pub async fn run(
                 }
             }
         });
-    futures::join!(watch_cache::report_synced(store, synced), reconciles);
+    watch_cache::drive(store, synced, reconciles, shutdown).await;
     info!("AppConfigSync controller stopped");
     Ok(())
 }

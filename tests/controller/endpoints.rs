@@ -7,6 +7,7 @@ use appconfig_operator::metrics::CONTENT_TYPE;
 
 use crate::{
     cluster::{Backend, Cluster, PATIENCE},
+    fake_api_server::RequestMatcher,
     http_get::{Reply, get},
     operator::Operator,
     scenarios::{ready, spec},
@@ -101,17 +102,6 @@ async fn health_readiness_and_metrics_describe_a_rollout() {
             metrics.body
         );
     }
-    // The rate limit's families are there for dashboards before any call has waited.
-    for family in [
-        "# TYPE appconfig_operator_aws_rate_limit_waits counter",
-        "# TYPE appconfig_operator_aws_rate_limit_wait_seconds counter",
-    ] {
-        assert!(
-            metrics.body.contains(family),
-            "no `{family}` in {}",
-            metrics.body
-        );
-    }
     assert!(
         metrics
             .body
@@ -136,5 +126,27 @@ async fn health_readiness_and_metrics_describe_a_rollout() {
         !r.body.contains("appconfig_operator_resources{")
     })
     .await;
+    operator.stop().await;
+}
+
+/// A SIGTERM while the watch caches are still filling (an API server slow to list, say) stops
+/// the operator at once: no reconcile has started, and nothing waits for a listing that a
+/// stopped watch never delivers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_before_the_watch_caches_sync_ends_the_operator_at_once() {
+    let cluster = Cluster::connect(Backend::Fake).await;
+    let world = World::start().await;
+    let fake = cluster.fake.as_ref().expect("the fake API server");
+    // The start-up check lists once; every listing after it fails, so the cache never fills.
+    let lists = RequestMatcher {
+        verb: "list",
+        plural: "appconfigsyncs",
+        subresource: None,
+    };
+    fake.fail_after(lists, 1, 500, "InternalError", usize::MAX);
+    let operator = Operator::start(&cluster, &world).await;
+    let waiting = wait_for_reply(&operator, "/readyz", |r| r.status == 503).await;
+    assert!(waiting.body.contains("appconfigsync"), "{}", waiting.body);
+    // Stopped within the scenario's patience, or this fails.
     operator.stop().await;
 }

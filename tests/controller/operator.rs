@@ -117,6 +117,12 @@ impl Operator {
             .await
             .expect("a free port");
         let address = server.local_addr().expect("a bound address");
+        if std::env::var_os("SCENARIO_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(std::env::var("SCENARIO_LOG").unwrap())
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
         let task = tokio::spawn({
             let metrics = metrics.clone();
             async move {
