@@ -30,7 +30,6 @@ pub async fn reconcile(sync: Arc<AppConfigSync>, ctx: Arc<Context>) -> Result<Ac
     let key = object_key(&sync);
     let uid = sync.uid().unwrap_or_default();
     let generation = sync.metadata.generation.unwrap_or_default();
-    let previous = sync.status.clone().unwrap_or_default();
     if let Some(wait) = ctx.sessions.wait(&key, &uid, generation) {
         // A status the last write could not store is written now, without polling again.
         return match ctx.sessions.take_pending(&key, &uid, generation) {
@@ -38,6 +37,13 @@ pub async fn reconcile(sync: Arc<AppConfigSync>, ctx: Arc<Context>) -> Result<Ac
             None => Ok(Action::requeue(wait)),
         };
     }
+    // The spec changed before a status could be stored: that status, not the object's, names
+    // the target last written, which the poll removes if the spec no longer names it.
+    let previous = ctx
+        .sessions
+        .take_pending_of_any_generation(&key, &uid)
+        .or_else(|| sync.status.clone())
+        .unwrap_or_default();
     if !ctx.sessions.knows(&key, &uid) && status::synced_at(&previous, generation) {
         // Synced before this process started (a restart, a new leader): its first poll is spread
         // over its interval, so that a restart never polls every resource at once.

@@ -151,6 +151,21 @@ impl Sessions {
         entry.pending.take()
     }
 
+    /// Takes the status kept for `key` at any generation of this object: after a spec change it
+    /// is still the newest record of what was written (the target above all).
+    pub fn take_pending_of_any_generation(
+        &self,
+        key: &str,
+        uid: &str,
+    ) -> Option<AppConfigSyncStatus> {
+        let mut entries = self.entries.lock().expect("never poisoned");
+        entries
+            .get_mut(key)
+            .filter(|e| e.uid == uid)?
+            .pending
+            .take()
+    }
+
     /// Forgets `key`: its object is gone.
     pub fn forget(&self, key: &str) {
         self.entries.lock().expect("never poisoned").remove(key);

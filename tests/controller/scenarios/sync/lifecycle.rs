@@ -13,7 +13,7 @@ use super::{
     annotation, apply, config_maps, delete, deploy, ready, secrets, setup, sha256, sync_spec,
     syncs, text, wait_config_map, wait_sync, wait_synced, wait_until,
 };
-use crate::{cluster::Cluster, scenarios::scenario, world::World};
+use crate::{cluster::Cluster, fake_api_server::RequestMatcher, scenarios::scenario, world::World};
 
 const FLAGS: &str = r#"{"checkout":{"enabled":true}}"#;
 
@@ -148,6 +148,53 @@ async fn non_utf8_content_goes_to_binary_data_and_secrets_work(cluster: &Cluster
             .unwrap()
             .is_none(),
         "a Secret target is not also a ConfigMap"
+    );
+    operator.stop().await;
+}
+
+scenario!(
+    a_target_renamed_before_its_first_status_was_stored_is_still_removed,
+    World::start_fast
+);
+async fn a_target_renamed_before_its_first_status_was_stored_is_still_removed(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let (t, instant) = setup(world).await;
+    deploy(
+        world,
+        &t,
+        &instant,
+        FLAGS.as_bytes(),
+        "application/json",
+        None,
+    )
+    .await;
+    let operator = crate::operator::Operator::start(cluster, world).await;
+    // The status naming the first target is refused as stale for a while, as when the spec
+    // changes right after the target is written (on a real cluster the rename below races it).
+    if let Some(fake) = &cluster.fake {
+        let status_patch = RequestMatcher {
+            verb: "patch",
+            plural: "appconfigsyncs",
+            subresource: Some("status"),
+        };
+        fake.fail_next(status_patch, 409, "Conflict", 20);
+    }
+    let mut spec = sync_spec(&t, 15);
+    apply(cluster, "flags", &spec).await;
+    wait_config_map(cluster, "flags", "written", |cm| cm.is_some()).await;
+    spec.target.name = Some("flags-renamed".to_owned());
+    apply(cluster, "flags", &spec).await;
+    wait_config_map(cluster, "flags-renamed", "written", |cm| cm.is_some()).await;
+    wait_config_map(cluster, "flags", "removed after the rename", |cm| {
+        cm.is_none()
+    })
+    .await;
+    let o = wait_synced(cluster, "flags", "Synced to the new name").await;
+    assert_eq!(
+        o.status.unwrap().target.map(|t| t.name),
+        Some("flags-renamed".to_owned())
     );
     operator.stop().await;
 }
