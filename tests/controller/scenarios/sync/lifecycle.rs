@@ -13,9 +13,29 @@ use super::{
     annotation, apply, config_maps, delete, deploy, ready, secrets, setup, sha256, sync_spec,
     syncs, text, wait_config_map, wait_sync, wait_synced, wait_until,
 };
-use crate::{cluster::Cluster, fake_api_server::RequestMatcher, scenarios::scenario, world::World};
+use crate::{
+    cluster::Cluster,
+    fake_api_server::RequestMatcher,
+    scenarios::scenario,
+    world::{Target, World},
+};
 
 const FLAGS: &str = r#"{"checkout":{"enabled":true}}"#;
+
+/// A new application's profile serving FLAGS (JSON, no label).
+async fn flags_served(world: &World) -> Target {
+    let (t, instant) = setup(world).await;
+    deploy(
+        world,
+        &t,
+        &instant,
+        FLAGS.as_bytes(),
+        "application/json",
+        None,
+    )
+    .await;
+    t
+}
 
 scenario!(
     first_sync_writes_the_served_content_with_annotations_and_owner,
@@ -160,16 +180,7 @@ async fn a_target_renamed_before_its_first_status_was_stored_is_still_removed(
     cluster: &Cluster,
     world: &World,
 ) {
-    let (t, instant) = setup(world).await;
-    deploy(
-        world,
-        &t,
-        &instant,
-        FLAGS.as_bytes(),
-        "application/json",
-        None,
-    )
-    .await;
+    let t = flags_served(world).await;
     let operator = crate::operator::Operator::start(cluster, world).await;
     // The status naming the first target is refused as stale for a while, as when the spec
     // changes right after the target is written (on a real cluster the rename below races it).
@@ -207,16 +218,7 @@ async fn deleting_the_sync_or_renaming_its_target_removes_the_old_target(
     cluster: &Cluster,
     world: &World,
 ) {
-    let (t, instant) = setup(world).await;
-    deploy(
-        world,
-        &t,
-        &instant,
-        FLAGS.as_bytes(),
-        "application/json",
-        None,
-    )
-    .await;
+    let t = flags_served(world).await;
     let operator = crate::operator::Operator::start(cluster, world).await;
     let mut spec = sync_spec(&t, 15);
     apply(cluster, "flags", &spec).await;
@@ -259,16 +261,7 @@ async fn an_edited_or_deleted_target_is_repaired_at_the_next_poll(
     cluster: &Cluster,
     world: &World,
 ) {
-    let (t, instant) = setup(world).await;
-    deploy(
-        world,
-        &t,
-        &instant,
-        FLAGS.as_bytes(),
-        "application/json",
-        None,
-    )
-    .await;
+    let t = flags_served(world).await;
     let operator = crate::operator::Operator::start(cluster, world).await;
     apply(cluster, "flags", &sync_spec(&t, 15)).await;
     wait_config_map(cluster, "flags", "written", |cm| cm.is_some()).await;
@@ -310,16 +303,7 @@ async fn a_sync_deleted_and_created_again_waits_for_the_old_target_to_go(
     cluster: &Cluster,
     world: &World,
 ) {
-    let (t, instant) = setup(world).await;
-    deploy(
-        world,
-        &t,
-        &instant,
-        FLAGS.as_bytes(),
-        "application/json",
-        None,
-    )
-    .await;
+    let t = flags_served(world).await;
     let operator = crate::operator::Operator::start(cluster, world).await;
     // An hour between polls: a stall would outlast the test's patience.
     let spec = sync_spec(&t, 3600);
@@ -352,16 +336,7 @@ async fn changing_the_labels_the_key_or_the_kind_moves_the_content(
     cluster: &Cluster,
     world: &World,
 ) {
-    let (t, instant) = setup(world).await;
-    deploy(
-        world,
-        &t,
-        &instant,
-        FLAGS.as_bytes(),
-        "application/json",
-        None,
-    )
-    .await;
+    let t = flags_served(world).await;
     let operator = crate::operator::Operator::start(cluster, world).await;
     let mut spec = sync_spec(&t, 15);
     spec.target.labels = Some([("team".to_owned(), "checkout".to_owned())].into());
