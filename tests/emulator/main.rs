@@ -6,4 +6,7 @@ mod control_plane;
 mod data_plane;
 mod deployments;
 mod harness;
+#[path = "../support/oidc.rs"]
+mod oidc;
+mod oidc_issuer;
 mod process;
