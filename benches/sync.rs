@@ -32,6 +32,7 @@ use appconfig_operator::{
     aws::Rate,
     metrics::{self, Metrics},
     sync,
+    tenancy::Tenancy,
     web::CacheSync,
 };
 use fake_api_server::FakeApiServer;
@@ -206,13 +207,14 @@ impl Running {
             ..sync::Config::default()
         };
         let metrics = Metrics::default();
+        // Unlimited: the emulator's clock runs 20 times faster than the wall clock the limit
+        // counts in, so a limit here would not be the limit users run with.
+        let aws = world
+            .operator_clients(metrics.clone(), Rate::UNLIMITED)
+            .await;
         let task = tokio::spawn(sync::run(
             fake.client(),
-            // Unlimited: the emulator's clock runs 20 times faster than the wall clock the limit
-            // counts in, so a limit here would not be the limit users run with.
-            world
-                .operator_clients(metrics.clone(), Rate::UNLIMITED)
-                .await,
+            Tenancy::new(fake.client(), aws, None),
             config,
             metrics,
             CacheSync::unobserved(metrics::APPCONFIGSYNC),

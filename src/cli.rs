@@ -69,6 +69,18 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL", env = "APPCONFIG_OPERATOR_AWS_ENDPOINT_URL")]
     pub aws_endpoint_url: Option<String>,
 
+    /// Lockdown for shared clusters: a resource that sets no spec.serviceAccountName acts in
+    /// AWS as this ServiceAccount of its own namespace (its eks.amazonaws.com/role-arn role), so
+    /// that the operator's own credentials are never used for any resource. Default: such
+    /// resources act with the operator's credentials.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "APPCONFIG_OPERATOR_DEFAULT_SERVICE_ACCOUNT",
+        value_parser = service_account_name
+    )]
+    pub default_service_account: Option<String>,
+
     /// AWS calls per second at most, per region, AppConfig and AppConfig Data together (both
     /// controllers share it): AWS throttles per account and region, and other tools share that
     /// budget. 0 turns the limit off. Throttled calls are retried with exponential backoff and
@@ -277,6 +289,25 @@ fn non_negative_number(value: &str) -> Result<f64, String> {
     match value.parse::<f64>() {
         Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
         _ => Err(format!("must be a number, 0 or more, got '{value}'")),
+    }
+}
+
+/// A ServiceAccount name: a DNS subdomain, as Kubernetes requires.
+fn service_account_name(value: &str) -> Result<String, String> {
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if value.len() <= 253 && value.split('.').all(label_ok) {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "must be a ServiceAccount name (lowercase letters, digits, '-' and '.', at most 253 characters), got '{value}'"
+        ))
     }
 }
 

@@ -21,4 +21,5 @@ pub mod metrics;
 pub mod operator;
 pub mod shared;
 pub mod sync;
+pub mod tenancy;
 pub mod web;

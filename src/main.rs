@@ -112,7 +112,7 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the address of --http-addr: {e}"))?;
     tracing::info!(%address, "serving /healthz, /readyz and /metrics");
-    let config = operator::Config::new(
+    let mut config = operator::Config::new(
         controller::Config {
             namespace: args.namespace,
             label_selector: args.label_selector,
@@ -124,6 +124,10 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
         },
         leader_election,
     );
+    config.default_service_account = args.default_service_account.clone();
+    if let Some(name) = &config.default_service_account {
+        tracing::info!(service_account = %name, "lockdown: resources that name no ServiceAccount act as this one of their namespace; the operator's own AWS credentials serve no resource");
+    }
     operator::run(client, aws, config, server, metrics, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;

@@ -35,6 +35,9 @@ pub const APPCONFIG: &str = "appconfig";
 pub const APPCONFIGSYNC: &str = "appconfigsync";
 /// The `service` label of AppConfig Data calls.
 pub const APPCONFIGDATA: &str = "appconfigdata";
+/// The `service` label of STS calls (AssumeRoleWithWebIdentity, for resources that act as a
+/// ServiceAccount).
+pub const STS: &str = "sts";
 
 /// The content type of [`Metrics::encode`]'s text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

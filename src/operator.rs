@@ -18,6 +18,7 @@ use crate::{
     leader::{Attempt, Elector, LeaseSettings},
     metrics::{self, Metrics},
     sync,
+    tenancy::Tenancy,
     web::{Readiness, Server},
 };
 
@@ -28,6 +29,9 @@ pub struct Config {
     pub sync: sync::Config,
     /// Reconcile only while holding this lease; `None` reconciles at once, alone.
     pub leader_election: Option<LeaseSettings>,
+    /// The ServiceAccount a resource that names none acts as in AWS, in its own namespace;
+    /// `None`: such resources act as the operator.
+    pub default_service_account: Option<String>,
 }
 
 impl Config {
@@ -45,6 +49,7 @@ impl Config {
             controller,
             sync,
             leader_election,
+            default_service_account: None,
         }
     }
 }
@@ -130,12 +135,14 @@ async fn run_controllers(parts: Parts, stop: Stop) -> Result<(), Error> {
         readiness,
     } = parts;
     readiness.lead();
+    // One for both controllers: their resources share ServiceAccounts' role sessions.
+    let tenancy = Tenancy::new(client.clone(), aws, config.default_service_account.clone());
     // One line per controller, each with its own `controller` label and readiness.
     let controllers: Vec<ControllerRun> = vec![
         Box::pin(
             controller::run(
                 client.clone(),
-                aws.clone(),
+                tenancy.clone(),
                 config.controller.clone(),
                 metrics.clone(),
                 readiness.expect(metrics::APPCONFIGDEPLOYMENT),
@@ -146,7 +153,7 @@ async fn run_controllers(parts: Parts, stop: Stop) -> Result<(), Error> {
         Box::pin(
             sync::run(
                 client.clone(),
-                aws.clone(),
+                tenancy,
                 config.sync.clone(),
                 metrics.clone(),
                 readiness.expect(metrics::APPCONFIGSYNC),

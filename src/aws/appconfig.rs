@@ -1,6 +1,6 @@
 //! The AppConfig calls the operator makes, answering in [`model`](super::model) types.
 
-use std::{collections::BTreeMap, future::Future};
+use std::{collections::BTreeMap, future::Future, sync::Arc};
 
 use aws_sdk_appconfig::{
     Client,
@@ -17,6 +17,7 @@ use super::{
         Deployment, DeploymentEvent, DeploymentState, DeploymentSummary, Named, Strategy,
         percentage,
     },
+    signer::{self, Renewal},
 };
 use crate::metrics::{self, Metrics};
 
@@ -38,12 +39,14 @@ pub struct StartRequest {
     pub latest_deployment_number: i32,
 }
 
-/// AppConfig in one region.
+/// AppConfig in one region, as one identity.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
     client: Client,
     metrics: Metrics,
     limit: RateLimit,
+    /// The assumed role's credentials, when the client does not sign as the operator.
+    renewal: Option<Arc<dyn Renewal>>,
 }
 
 /// The summary fields, which the SDK's DeploymentSummary and its StartDeployment and
@@ -113,13 +116,12 @@ macro_rules! collect_pages {
         let mut token: Option<String> = None;
         loop {
             let $page = $appconfig
-                .call(
-                    $operation,
+                .call($operation, || {
                     $request
                         .max_results(PAGE_SIZE)
-                        .set_next_token(token.take())
-                        .send(),
-                )
+                        .set_next_token(token.clone())
+                        .send()
+                })
                 .await?;
             items.extend($items);
             match $page.next_token() {
@@ -132,26 +134,35 @@ macro_rules! collect_pages {
 }
 
 impl AppConfig {
-    pub fn new(client: Client, metrics: Metrics, limit: RateLimit) -> Self {
+    pub fn new(
+        client: Client,
+        metrics: Metrics,
+        limit: RateLimit,
+        renewal: Option<Arc<dyn Renewal>>,
+    ) -> Self {
         Self {
             client,
             metrics,
             limit,
+            renewal,
         }
     }
 
-    /// Sends one request: every SDK call passes here, to wait for the rate limit and be counted
-    /// by outcome.
-    async fn call<T, E>(
+    /// Sends one request: every SDK call passes here, to wait for the rate limit, be signed
+    /// again if AWS finds the credentials expired, and be counted by outcome.
+    async fn call<T, E, Fut>(
         &self,
         operation: &'static str,
-        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        request: impl Fn() -> Fut,
     ) -> Result<T, AwsError>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     {
         self.limit.admit(&self.metrics, metrics::APPCONFIG).await;
-        let result = request.await.map_err(|e| AwsError::new(operation, e));
+        let result = signer::send(self.renewal.as_deref(), request)
+            .await
+            .map_err(|e| AwsError::new(operation, e));
         self.metrics
             .aws_call(metrics::APPCONFIG, operation, &result);
         result
@@ -217,17 +228,16 @@ impl AppConfig {
         let mut token: Option<String> = None;
         loop {
             let page = self
-                .call(
-                    "ListHostedConfigurationVersions",
+                .call("ListHostedConfigurationVersions", || {
                     self.client
                         .list_hosted_configuration_versions()
                         .application_id(application)
                         .configuration_profile_id(profile)
                         .set_version_label(number.is_none().then(|| version.to_owned()))
                         .max_results(PAGE_SIZE)
-                        .set_next_token(token.take())
-                        .send(),
-                )
+                        .set_next_token(token.clone())
+                        .send()
+                })
                 .await?;
             let found = page.items().iter().find(|v| {
                 number.map_or(v.version_label() == Some(version), |n| {
@@ -257,16 +267,15 @@ impl AppConfig {
         next_token: Option<String>,
     ) -> Result<(Vec<DeploymentSummary>, Option<String>), AwsError> {
         let page = self
-            .call(
-                "ListDeployments",
+            .call("ListDeployments", || {
                 self.client
                     .list_deployments()
                     .application_id(application)
                     .environment_id(environment)
                     .max_results(PAGE_SIZE)
-                    .set_next_token(next_token)
-                    .send(),
-            )
+                    .set_next_token(next_token.clone())
+                    .send()
+            })
             .await?;
         let items = page.items().iter().map(|d| summary_from!(d)).collect();
         let next = page
@@ -283,15 +292,14 @@ impl AppConfig {
         number: i32,
     ) -> Result<Deployment, AwsError> {
         let output = self
-            .call(
-                "GetDeployment",
+            .call("GetDeployment", || {
                 self.client
                     .get_deployment()
                     .application_id(application)
                     .environment_id(environment)
                     .deployment_number(number)
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         Ok(deployment_from_output!(&output))
     }
@@ -302,25 +310,29 @@ impl AppConfig {
         environment: &str,
         request: StartRequest,
     ) -> Result<Deployment, AwsError> {
-        let dynamic = (!request.dynamic_extension_parameters.is_empty())
-            .then(|| request.dynamic_extension_parameters.into_iter().collect());
+        let dynamic = (!request.dynamic_extension_parameters.is_empty()).then(|| {
+            request
+                .dynamic_extension_parameters
+                .clone()
+                .into_iter()
+                .collect()
+        });
         let output = self
-            .call(
-                "StartDeployment",
+            .call("StartDeployment", || {
                 self.client
                     .start_deployment()
                     .application_id(application)
                     .environment_id(environment)
-                    .configuration_profile_id(request.profile_id)
-                    .deployment_strategy_id(request.strategy_id)
-                    .configuration_version(request.version)
-                    .set_description(request.description)
-                    .set_kms_key_identifier(request.kms_key_identifier)
-                    .set_dynamic_extension_parameters(dynamic)
-                    .set_tags(Some(request.tags.into_iter().collect()))
+                    .configuration_profile_id(&request.profile_id)
+                    .deployment_strategy_id(&request.strategy_id)
+                    .configuration_version(&request.version)
+                    .set_description(request.description.clone())
+                    .set_kms_key_identifier(request.kms_key_identifier.clone())
+                    .set_dynamic_extension_parameters(dynamic.clone())
+                    .set_tags(Some(request.tags.clone().into_iter().collect()))
                     .latest_deployment_number(request.latest_deployment_number)
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         Ok(deployment_from_output!(&output))
     }
@@ -333,15 +345,14 @@ impl AppConfig {
         environment: &str,
         number: i32,
     ) -> Result<(), AwsError> {
-        self.call(
-            "StopDeployment",
+        self.call("StopDeployment", || {
             self.client
                 .stop_deployment()
                 .application_id(application)
                 .environment_id(environment)
                 .deployment_number(number)
-                .send(),
-        )
+                .send()
+        })
         .await?;
         Ok(())
     }

@@ -10,9 +10,12 @@ use aws_sdk_appconfigdata::{
 };
 use bytes::Bytes;
 
+use std::sync::Arc;
+
 use super::{
     RateLimit,
     error::{AwsError, ErrorKind},
+    signer::{self, Renewal},
 };
 use crate::metrics::{self, Metrics};
 
@@ -59,14 +62,22 @@ pub struct AppConfigData {
     metrics: Metrics,
     /// Shared with the region's AppConfig client.
     limit: RateLimit,
+    /// The assumed role's credentials, when the client does not sign as the operator.
+    renewal: Option<Arc<dyn Renewal>>,
 }
 
 impl AppConfigData {
-    pub fn new(client: Client, metrics: Metrics, limit: RateLimit) -> Self {
+    pub fn new(
+        client: Client,
+        metrics: Metrics,
+        limit: RateLimit,
+        renewal: Option<Arc<dyn Renewal>>,
+    ) -> Self {
         Self {
             client,
             metrics,
             limit,
+            renewal,
         }
     }
 
@@ -76,21 +87,22 @@ impl AppConfigData {
         self.limit
             .admit(&self.metrics, metrics::APPCONFIGDATA)
             .await;
-        let output = self
-            .client
-            .start_configuration_session()
-            .application_identifier(&request.application)
-            .environment_identifier(&request.environment)
-            .configuration_profile_identifier(&request.profile)
-            .required_minimum_poll_interval_in_seconds(minimum)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("StartConfigurationSession", e));
+        let output = signer::send(self.renewal.as_deref(), || {
+            self.client
+                .start_configuration_session()
+                .application_identifier(&request.application)
+                .environment_identifier(&request.environment)
+                .configuration_profile_identifier(&request.profile)
+                .required_minimum_poll_interval_in_seconds(minimum)
+                .send()
+        })
+        .await
+        .map_err(|e| AwsError::new("StartConfigurationSession", e));
         self.metrics
             .aws_call(metrics::APPCONFIGDATA, "StartConfigurationSession", &output);
-        output?
-            .initial_configuration_token
-            .ok_or_else(|| missing("StartConfigurationSession", "InitialConfigurationToken"))
+        output?.initial_configuration_token.ok_or_else(|| {
+            AwsError::incomplete("StartConfigurationSession", "InitialConfigurationToken")
+        })
     }
 
     /// Reads the configuration with `token`, which is spent whatever the answer.
@@ -98,13 +110,15 @@ impl AppConfigData {
         self.limit
             .admit(&self.metrics, metrics::APPCONFIGDATA)
             .await;
-        let output = self
-            .client
-            .get_latest_configuration()
-            .configuration_token(token)
-            .send()
-            .await
-            .map_err(classify_poll_error);
+        // A call refused for its credentials did not spend the token: it goes again as is.
+        let output = signer::send(self.renewal.as_deref(), || {
+            self.client
+                .get_latest_configuration()
+                .configuration_token(token)
+                .send()
+        })
+        .await
+        .map_err(classify_poll_error);
         let counted = output.as_ref().map_err(|e| match e {
             PollError::TokenRejected(aws) | PollError::TooEarly(aws) | PollError::Failed(aws) => {
                 aws.clone()
@@ -117,7 +131,7 @@ impl AppConfigData {
             .next_poll_configuration_token
             .clone()
             .ok_or_else(|| {
-                PollError::Failed(missing(
+                PollError::Failed(AwsError::incomplete(
                     "GetLatestConfiguration",
                     "NextPollConfigurationToken",
                 ))
@@ -194,15 +208,6 @@ fn token_problem(details: Option<&BadRequestDetails>, message: &str) -> TokenPro
         TokenProblem::Rejected
     } else {
         TokenProblem::None
-    }
-}
-
-fn missing(operation: &'static str, member: &str) -> AwsError {
-    AwsError {
-        kind: ErrorKind::Transient,
-        operation,
-        code: "IncompleteResponse".to_owned(),
-        message: format!("the response has no {member}"),
     }
 }
 

@@ -20,12 +20,20 @@ pub enum ErrorKind {
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("AppConfig {operation} failed: {code}: {message}")]
+#[error("{} {operation} failed: {code}: {message}", service_of(operation))]
 pub struct AwsError {
     pub kind: ErrorKind,
     pub operation: &'static str,
     pub code: String,
     pub message: String,
+}
+
+/// The service an operation belongs to, as the messages name it.
+fn service_of(operation: &str) -> &'static str {
+    match operation {
+        "AssumeRoleWithWebIdentity" => "STS",
+        _ => "AppConfig",
+    }
 }
 
 /// The codes by which AWS asks a caller to slow down.
@@ -66,6 +74,19 @@ impl AwsError {
                 code: "RequestFailed".to_owned(),
                 message: describe_chain(&error),
             },
+        }
+    }
+}
+
+impl AwsError {
+    /// An answer that lacks a member the operator needs: AWS answers so only by mistake, and
+    /// asking again is the remedy.
+    pub fn incomplete(operation: &'static str, member: &str) -> Self {
+        Self {
+            kind: ErrorKind::Transient,
+            operation,
+            code: "IncompleteResponse".to_owned(),
+            message: format!("the response has no {member}"),
         }
     }
 }

@@ -3,13 +3,18 @@
 //!
 //! - [`appconfig`]: the AppConfig operations, answering in [`model`] types;
 //! - [`appconfigdata`]: the AppConfig Data operations an AppConfigSync reads with;
+//! - [`sts`]: AssumeRoleWithWebIdentity, for resources that act as a ServiceAccount;
+//! - [`signer`]: clients that sign as an assumed role instead of the operator;
 //! - [`error`]: errors sorted by what the operator does about them.
 
 pub mod appconfig;
 pub mod appconfigdata;
+pub mod arn;
 pub mod error;
 pub mod model;
 pub mod rate_limit;
+pub mod signer;
+pub mod sts;
 
 use std::{
     collections::HashMap,
@@ -27,6 +32,8 @@ use aws_sdk_appconfig::config::ProvideCredentials;
 pub use appconfig::{AppConfig, StartRequest};
 pub use appconfigdata::AppConfigData;
 pub use rate_limit::{Rate, RateLimit};
+pub use signer::Signer;
+pub use sts::Sts;
 
 use crate::metrics::Metrics;
 
@@ -46,7 +53,10 @@ pub struct AwsSettings {
     pub rate: Rate,
 }
 
-/// AppConfig clients, one per region, sharing credentials and HTTP connections.
+/// Clients are cached per region and signer (`None`: the operator's own credentials).
+type ClientKey = (String, Option<String>);
+
+/// AppConfig clients, one per region and identity, sharing HTTP connections.
 #[derive(Clone)]
 pub struct AppConfigClients {
     base: SdkConfig,
@@ -54,19 +64,20 @@ pub struct AppConfigClients {
     /// Sign with placeholder credentials: an emulator checks none, and a try-out should not
     /// need AWS configuration.
     placeholder_credentials: bool,
-    by_region: Arc<Mutex<HashMap<String, AppConfig>>>,
-    data_by_region: Arc<Mutex<HashMap<String, AppConfigData>>>,
+    by_region: Arc<Mutex<HashMap<ClientKey, AppConfig>>>,
+    data_by_region: Arc<Mutex<HashMap<ClientKey, AppConfigData>>>,
+    sts_by_region: Arc<Mutex<HashMap<ClientKey, Sts>>>,
     rate: Rate,
     /// One rate limit per region, shared by the region's AppConfig and AppConfig Data clients.
-    limits: Arc<Mutex<HashMap<String, RateLimit>>>,
+    limits: Arc<Mutex<HashMap<ClientKey, RateLimit>>>,
     /// Where every client counts its calls.
     metrics: Metrics,
 }
 
 /// One service's client configuration from the shared one: the region asked for, the endpoint
-/// override and the placeholder credentials apply alike to AppConfig and AppConfig Data.
+/// override, the placeholder credentials and the signer apply alike to every service.
 macro_rules! service_config {
-    ($clients:expr, $sdk:ident, $region:expr) => {{
+    ($clients:expr, $sdk:ident, $region:expr, $signer:expr) => {{
         let clients = $clients;
         let mut config = $sdk::config::Builder::from(&clients.base);
         if let Some(region) = $region {
@@ -92,6 +103,13 @@ macro_rules! service_config {
                 None,
                 "appconfig-operator",
             ));
+        }
+        if let Some(signer) = $signer {
+            // The signer keeps the credentials and renews them when AWS refuses them as
+            // expired; a cache in front of it would keep the refused ones.
+            config = config
+                .credentials_provider(signer.provider.clone())
+                .identity_cache($sdk::config::IdentityCache::no_cache());
         }
         config.build()
     }};
@@ -137,6 +155,7 @@ impl AppConfigClients {
             placeholder_credentials,
             by_region: Arc::default(),
             data_by_region: Arc::default(),
+            sts_by_region: Arc::default(),
             rate: settings.rate,
             limits: Arc::default(),
             metrics,
@@ -156,47 +175,65 @@ impl AppConfigClients {
             .to_owned()
     }
 
-    /// The client for `region`, or for the default region when `None`.
+    /// The client for `region` (the default region when `None`), signing as the operator.
     pub fn region(&self, region: Option<&str>) -> AppConfig {
-        self.cached(&self.by_region, region, || {
-            let config = service_config!(self, aws_sdk_appconfig, region);
+        self.region_as(region, None)
+    }
+
+    /// The client for `region`, signing as `signer` (the operator when `None`).
+    pub fn region_as(&self, region: Option<&str>, signer: Option<&Signer>) -> AppConfig {
+        self.cached(&self.by_region, region, signer, || {
+            let config = service_config!(self, aws_sdk_appconfig, region, signer);
             AppConfig::new(
                 aws_sdk_appconfig::Client::from_conf(config),
                 self.metrics.clone(),
                 self.limit(region),
+                signer.map(|s| s.renewal.clone()),
             )
         })
     }
 
-    /// The AppConfig Data client for `region`, or for the default region when `None`.
-    pub fn data(&self, region: Option<&str>) -> AppConfigData {
-        self.cached(&self.data_by_region, region, || {
-            let config = service_config!(self, aws_sdk_appconfigdata, region);
+    /// The AppConfig Data client for `region`, signing as `signer` (the operator when `None`).
+    pub fn data_as(&self, region: Option<&str>, signer: Option<&Signer>) -> AppConfigData {
+        self.cached(&self.data_by_region, region, signer, || {
+            let config = service_config!(self, aws_sdk_appconfigdata, region, signer);
             AppConfigData::new(
                 aws_sdk_appconfigdata::Client::from_conf(config),
                 self.metrics.clone(),
                 self.limit(region),
+                signer.map(|s| s.renewal.clone()),
             )
         })
     }
 
-    /// The rate limit of `region`, or of the default region when `None`.
-    fn limit(&self, region: Option<&str>) -> RateLimit {
-        self.cached(&self.limits, region, || RateLimit::new(self.rate))
+    /// STS in `region`, where roles are assumed for the resources of that region (regional
+    /// endpoints, as AWS recommends). AssumeRoleWithWebIdentity is not signed.
+    pub fn sts(&self, region: Option<&str>) -> Sts {
+        self.cached(&self.sts_by_region, region, None, || {
+            let config = service_config!(self, aws_sdk_sts, region, None::<&Signer>);
+            Sts::new(aws_sdk_sts::Client::from_conf(config), self.metrics.clone())
+        })
     }
 
-    /// The client in `clients` for `region`, made by `make` the first time: one per region,
-    /// sharing its connections.
+    /// The rate limit of `region`, or of the default region when `None`: one for every
+    /// identity, since AWS throttles per account and region.
+    fn limit(&self, region: Option<&str>) -> RateLimit {
+        self.cached(&self.limits, region, None, || RateLimit::new(self.rate))
+    }
+
+    /// The client in `clients` for `region` and `signer`, made by `make` the first time: one
+    /// per region and identity, sharing its connections.
     fn cached<C: Clone>(
         &self,
-        clients: &Mutex<HashMap<String, C>>,
+        clients: &Mutex<HashMap<ClientKey, C>>,
         region: Option<&str>,
+        signer: Option<&Signer>,
         make: impl FnOnce() -> C,
     ) -> C {
         clients
             .lock()
             .expect("the client map is never poisoned")
-            .entry(self.region_name(region))
+            .entry((self.region_name(region), signer.map(|s| s.key.clone())))
             .or_insert_with(make)
             .clone()
     }

@@ -6,15 +6,17 @@ use std::sync::Arc;
 use kube::{Api, ResourceExt, runtime::controller::Action};
 use tracing::{info, warn};
 
-use super::{Context, Error, finalizer, reconcile::object_key};
+use super::{
+    Context, Error, finalizer,
+    reconcile::{identity, object_key},
+    summary::ReconcileFailure,
+};
 use crate::{
     api::v1alpha1::{AppConfigDeployment, DeletionPolicy},
-    aws::{
-        error::{AwsError, ErrorKind},
-        model::DeploymentState,
-    },
+    aws::{error::ErrorKind, model::DeploymentState},
     metrics,
     shared::events::{Notice, Severity},
+    tenancy::IdentityError,
 };
 
 pub async fn cleanup(
@@ -41,7 +43,20 @@ pub async fn cleanup(
             ctx.publish(resource, &notice).await;
         }
         Ok(None) => {}
-        Err(e) if matches!(e.kind, ErrorKind::Transient | ErrorKind::AccessDenied) => {
+        // The namespace is going away with its ServiceAccounts: holding the resource would
+        // hold the namespace forever, for a stop that can no longer be made as the namespace.
+        Err(ReconcileFailure::Identity(e @ IdentityError::ServiceAccountNotFound { .. })) => {
+            warn!(resource = %key, error = %e, "cannot stop the deployment of a deleted resource: its ServiceAccount is gone; releasing the resource without stopping it");
+            let notice = Notice {
+                severity: Severity::Warning,
+                reason: "StopFailed".into(),
+                action: "Stop",
+                note: format!("Did not stop the tracked deployment: {e}"),
+                identity: "delete-stop-failed".to_owned(),
+            };
+            ctx.publish(resource, &notice).await;
+        }
+        Err(e) if may_pass(&e) => {
             warn!(resource = %key, error = %e, "cannot stop the deployment of a deleted resource yet; the finalizer holds it until AppConfig answers (remove the finalizer by hand to give up)");
             return Ok(Action::requeue(
                 ctx.backoff.next(&key, ctx.config.poll_interval),
@@ -59,11 +74,24 @@ pub async fn cleanup(
     Ok(Action::await_change())
 }
 
-/// Stops the tracked deployment if it is still in progress; the number stopped, if any.
+/// Whether a failed stop may succeed later: AppConfig or STS recovers, IAM or the ServiceAccount
+/// is fixed. A deployment or environment that is gone leaves nothing to stop.
+fn may_pass(failure: &ReconcileFailure) -> bool {
+    match failure {
+        ReconcileFailure::Aws(e) => {
+            matches!(e.kind, ErrorKind::Transient | ErrorKind::AccessDenied)
+        }
+        ReconcileFailure::Identity(_) => true,
+        ReconcileFailure::Resolve(_) => false,
+    }
+}
+
+/// Stops the tracked deployment if it is still in progress, as the resource's identity; the
+/// number stopped, if any.
 async fn stop_tracked(
     resource: &AppConfigDeployment,
     ctx: &Context,
-) -> Result<Option<i32>, AwsError> {
+) -> Result<Option<i32>, ReconcileFailure> {
     let Some(status) = &resource.status else {
         return Ok(None);
     };
@@ -80,7 +108,7 @@ async fn stop_tracked(
     if resource.spec.suspend || resource.spec.deletion_policy != DeletionPolicy::Stop {
         return Ok(None);
     }
-    let aws = ctx.aws.region(resource.spec.region.as_deref());
+    let aws = identity(resource, ctx).await?.appconfig();
     let deployment = aws.get_deployment(application, environment, number).await?;
     let state = &deployment.summary.state;
     // A number recorded for an attempt that never started may belong to another profile's

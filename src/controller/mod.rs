@@ -36,9 +36,9 @@ use tracing::{debug, info, warn};
 
 use crate::{
     api::v1alpha1::AppConfigDeployment,
-    aws::AppConfigClients,
     metrics::{self, Metrics},
     shared::{backoff, events::Notice, events::Publisher, watch_cache},
+    tenancy::Tenancy,
     web::CacheSync,
 };
 
@@ -93,7 +93,7 @@ pub enum Error {
 pub struct Context {
     client: Client,
     config: Config,
-    aws: AppConfigClients,
+    tenancy: Tenancy,
     resolver: resolve::Resolver,
     environments: environments::Environments,
     publisher: Publisher,
@@ -103,11 +103,11 @@ pub struct Context {
 }
 
 /// Runs the controller until `shutdown` completes, then finishes the reconciles in flight.
-/// Reconciles, deployments and resources are counted in `metrics`; `synced` is told once the
-/// watch cache holds every resource.
+/// Each resource calls AWS as `tenancy` says. Reconciles, deployments and resources are counted
+/// in `metrics`; `synced` is told once the watch cache holds every resource.
 pub async fn run(
     client: Client,
-    aws: AppConfigClients,
+    tenancy: Tenancy,
     config: Config,
     metrics: Metrics,
     synced: CacheSync,
@@ -125,7 +125,7 @@ pub async fn run(
         backoff: backoff::Backoff::new(config.resync_interval.min(Duration::from_secs(300))),
         schedule: schedule::Schedule::default(),
         client,
-        aws,
+        tenancy,
         // A list is fetched at most once a poll interval for the names it lacks, whatever the
         // number of resources naming them.
         resolver: resolve::Resolver::new(config.poll_interval),

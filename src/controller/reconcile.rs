@@ -18,7 +18,11 @@ use super::{
 use crate::{
     api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentStatus, DeletionPolicy},
     aws::error::ErrorKind,
-    shared::status_writer::{STALE_RETRY, StatusWriter, WithStatus},
+    shared::{
+        events::Notice,
+        status_writer::{STALE_RETRY, StatusWriter, WithStatus},
+    },
+    tenancy::{Access, IdentityError},
 };
 
 pub async fn reconcile(
@@ -45,12 +49,18 @@ pub async fn reconcile(
         writer.saw(&patched);
     }
 
-    let region = ctx.aws.region_name(resource.spec.region.as_deref());
-    let aws = ctx.aws.region(resource.spec.region.as_deref());
     let previous = resource.status.clone().unwrap_or_default();
+    let access = match identity(&resource, &ctx).await {
+        Ok(access) => access,
+        Err(e) => {
+            let (status, requeue) = failed(&resource, &ctx, None, &previous, &e.into());
+            return write(&resource, &ctx, &mut writer, &status, &[], requeue).await;
+        }
+    };
+    let (aws, scope) = (access.appconfig(), access.scope());
 
     let (next, notices, requeue) =
-        match converge(&resource, &ctx, &aws, &region, &previous, &mut writer).await {
+        match converge(&resource, &ctx, &aws, scope, &previous, &mut writer).await {
             Ok(outcome) => {
                 let requeue = match &outcome.requeue {
                     Requeue::Poll => ctx.config.poll_interval,
@@ -72,17 +82,44 @@ pub async fn reconcile(
                     Some(stored) if failure.is_transient() => stored.clone(),
                     _ => previous.clone(),
                 };
-                let (status, requeue) = failed(&resource, &ctx, &region, &base, &failure);
+                let (status, requeue) = failed(&resource, &ctx, Some(scope), &base, &failure);
                 (status, Vec::new(), requeue)
             }
         };
+    write(&resource, &ctx, &mut writer, &next, &notices, requeue).await
+}
 
+/// Who the resource acts as in AWS: its clients, and the scope of what they may see.
+pub(super) async fn identity(
+    resource: &AppConfigDeployment,
+    ctx: &Context,
+) -> Result<Access, IdentityError> {
+    ctx.tenancy
+        .access(
+            &resource.namespace().unwrap_or_default(),
+            resource.spec.service_account_name.as_deref(),
+            resource.spec.region.as_deref(),
+            ctx.config.poll_interval,
+        )
+        .await
+}
+
+/// Reports the reconcile: Events, then status, then when the resource is due again.
+async fn write(
+    resource: &AppConfigDeployment,
+    ctx: &Context,
+    writer: &mut StatusWriter<'_, AppConfigDeployment>,
+    next: &AppConfigDeploymentStatus,
+    notices: &[Notice],
+    requeue: Duration,
+) -> Result<Action, Error> {
+    let key = object_key(resource);
     // Events first: their names make a repeat impossible, so a failed status write cannot lose
     // one. (Events of the operator's own actions went out right after each action.)
-    for notice in &notices {
-        ctx.publish(&resource, notice).await;
+    for notice in notices {
+        ctx.publish(resource, notice).await;
     }
-    match writer.write(&next).await {
+    match writer.write(next).await {
         Ok(_) => {}
         Err(e) if is_stale(&e) => return Ok(retry_fresh(&key)),
         Err(e) => return Err(Error::WriteStatus(e)),
@@ -102,22 +139,25 @@ fn retry_fresh(key: &str) -> Action {
     Action::requeue(STALE_RETRY)
 }
 
-/// The status and requeue for a reconcile that stopped short of a decision.
+/// The status and requeue for a reconcile that stopped short of a decision. `scope`: where the
+/// resource's lookups are cached, once its identity is known.
 fn failed(
     resource: &AppConfigDeployment,
     ctx: &Context,
-    region: &str,
+    scope: Option<&str>,
     previous: &AppConfigDeploymentStatus,
     failure: &ReconcileFailure,
 ) -> (AppConfigDeploymentStatus, Duration) {
     let key = object_key(resource);
     let generation = resource.metadata.generation.unwrap_or_default();
-    if matches!(
-        failure,
-        ReconcileFailure::Aws(e) | ReconcileFailure::Resolve(ResolveError::Aws(e))
-            if e.kind == ErrorKind::NotFound
-    ) {
-        ctx.resolver.forget(region, &resource.spec);
+    if let Some(scope) = scope
+        && matches!(
+            failure,
+            ReconcileFailure::Aws(e) | ReconcileFailure::Resolve(ResolveError::Aws(e))
+                if e.kind == ErrorKind::NotFound
+        )
+    {
+        ctx.resolver.forget(scope, &resource.spec);
     }
     let conditions = previous.conditions.as_deref().unwrap_or_default();
     let summary = summary::for_error(failure, conditions, generation);
@@ -136,7 +176,7 @@ fn failed(
         }
         Retry::Recheck => {
             let after = ctx.backoff.next(&key, ctx.config.poll_interval);
-            warn!(resource = %key, error = %failure, retry_in = ?after, "stalled until AWS has what the spec names and lets the operator act on it; create it or grant access (or fix the spec), and the resource recovers on its own");
+            warn!(resource = %key, reason = summary.reason, error = %failure, retry_in = ?after, "stalled until AWS has what the spec names and lets the resource act on it; create it, fix the ServiceAccount or grant access (or fix the spec), and the resource recovers on its own");
             after
         }
         Retry::AtResync => {

@@ -8,6 +8,7 @@ use crate::{
     },
     controller::{decide::Situation, resolve::ResolveError},
     shared::conditions::{Summary, current_ready},
+    tenancy::IdentityError,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
@@ -130,17 +131,24 @@ pub fn for_error(error: &ReconcileFailure, previous: &[Condition], generation: i
                 ErrorKind::NotFound => stalled("NotFound", e.to_string()),
                 ErrorKind::AccessDenied => stalled("AccessDenied", e.to_string()),
                 ErrorKind::InvalidRequest => stalled("InvalidRequest", e.to_string()),
-                ErrorKind::Transient | ErrorKind::Conflict => Summary {
-                    ready: current_ready(previous, generation).map_or("False", |c| {
-                        if c.status == "True" { "True" } else { "False" }
-                    }),
-                    reconciling: true,
-                    stalled: false,
-                    reason: "RetryingAwsError",
-                    message: format!("{e}; retrying with backoff"),
-                },
+                ErrorKind::Transient | ErrorKind::Conflict => retrying(e, previous, generation),
             }
         }
+        ReconcileFailure::Identity(e) if e.is_transient() => retrying(e, previous, generation),
+        ReconcileFailure::Identity(e) => stalled(e.reason(), e.to_string()),
+    }
+}
+
+/// A passing failure keeps a current Ready as it was, and says that the operator retries.
+fn retrying(error: &dyn std::fmt::Display, previous: &[Condition], generation: i64) -> Summary {
+    Summary {
+        ready: current_ready(previous, generation).map_or("False", |c| {
+            if c.status == "True" { "True" } else { "False" }
+        }),
+        reconciling: true,
+        stalled: false,
+        reason: "RetryingAwsError",
+        message: format!("{error}; retrying with backoff"),
     }
 }
 
@@ -167,6 +175,8 @@ pub enum ReconcileFailure {
     Resolve(#[from] ResolveError),
     #[error(transparent)]
     Aws(#[from] AwsError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
 }
 
 /// When a reconcile that failed is tried again.
@@ -193,6 +203,9 @@ impl ReconcileFailure {
                 ErrorKind::NotFound | ErrorKind::AccessDenied => Retry::Recheck,
                 ErrorKind::InvalidRequest => Retry::AtResync,
             },
+            Self::Identity(e) if e.is_transient() => Retry::Soon,
+            // Someone fixes the ServiceAccount, its annotation, RBAC or IAM.
+            Self::Identity(_) => Retry::Recheck,
         }
     }
 

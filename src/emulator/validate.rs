@@ -162,28 +162,8 @@ pub fn is_version_label(value: &str) -> bool {
     value.chars().any(|c| !c.is_ascii_digit())
 }
 
-pub const ROLE_ARN_PATTERN: &str =
-    r"^((arn):(aws|aws-cn|aws-iso|aws-iso-[a-z]{1}|aws-us-gov|aws-eusc):(iam)::\d{12}:role[/].*)$";
-
-pub fn is_role_arn(value: &str) -> bool {
-    let Some(rest) = value.strip_prefix("arn:") else {
-        return false;
-    };
-    let Some((partition, rest)) = rest.split_once(':') else {
-        return false;
-    };
-    let partition_ok = matches!(
-        partition,
-        "aws" | "aws-cn" | "aws-iso" | "aws-us-gov" | "aws-eusc"
-    ) || partition
-        .strip_prefix("aws-iso-")
-        .is_some_and(|s| s.len() == 1 && s.bytes().all(|b| b.is_ascii_lowercase()));
-    let Some(rest) = rest.strip_prefix("iam::") else {
-        return false;
-    };
-    let (account, resource) = rest.split_at_checked(12).unwrap_or(("", ""));
-    partition_ok && account.bytes().all(|b| b.is_ascii_digit()) && resource.starts_with(":role/")
-}
+// The operator checks ServiceAccounts' role annotations by the same rule AWS applies here.
+pub use crate::aws::arn::{ROLE_ARN_PATTERN, is_role_arn};
 
 pub const PROFILE_TYPE_PATTERN: &str = r"^[a-zA-Z\.]+";
 
@@ -255,10 +235,6 @@ mod tests {
         assert!(is_strategy_id("AppConfig.AllAtOnce") && is_strategy_id("x1y2z3q"));
         assert!(!is_strategy_id("AppConfig.Short") && !is_strategy_id("Other.AllAtOnce"));
         assert!(is_version_label("v1") && !is_version_label("123"));
-        assert!(is_role_arn("arn:aws:iam::123456789012:role/reader"));
-        assert!(is_role_arn("arn:aws-iso-b:iam::123456789012:role/x"));
-        assert!(!is_role_arn("arn:aws:iam::12345:role/reader"));
-        assert!(!is_role_arn("arn:aws:s3:::bucket"));
         assert!(is_profile_type("AWS.Freeform") && !is_profile_type("1AWS"));
         assert!(is_dynamic_parameter_key("MyExtension#param"));
         assert!(!is_dynamic_parameter_key("noseparator") && !is_dynamic_parameter_key("a#b/c"));

@@ -29,9 +29,9 @@ use tracing::{debug, info, warn};
 
 use crate::{
     api::v1alpha1::AppConfigSync,
-    aws::AppConfigClients,
     metrics::{self, Metrics},
     shared::{backoff::Backoff, events::Publisher, watch_cache},
+    tenancy::Tenancy,
     web::CacheSync,
 };
 
@@ -81,7 +81,7 @@ pub enum Error {
 pub struct Context {
     client: Client,
     config: Config,
-    aws: AppConfigClients,
+    tenancy: Tenancy,
     sessions: session::Sessions,
     publisher: Publisher,
     backoff: Backoff,
@@ -98,9 +98,10 @@ impl Context {
 const MAX_BACKOFF_SECONDS: u32 = 300;
 
 /// Runs the controller until `shutdown` completes, then finishes the reconciles in flight.
+/// Each resource calls AWS as `tenancy` says.
 pub async fn run(
     client: Client,
-    aws: AppConfigClients,
+    tenancy: Tenancy,
     config: Config,
     metrics: Metrics,
     synced: CacheSync,
@@ -120,7 +121,7 @@ pub async fn run(
         backoff: backoff.clone(),
         sessions: sessions.clone(),
         client,
-        aws,
+        tenancy,
         config: config.clone(),
     });
     info!(

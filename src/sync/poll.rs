@@ -23,6 +23,7 @@ use crate::{
         error::{AwsError, ErrorKind},
     },
     shared::events::{Notice, Severity},
+    tenancy::IdentityError,
 };
 
 /// What a poll leads to; its schedule is already recorded.
@@ -123,10 +124,24 @@ pub async fn poll(
         profile: sync.spec.configuration_profile.clone(),
         minimum_poll_interval_seconds: sync.spec.poll_interval_seconds,
     };
-    let region = ctx.aws.region_name(sync.spec.region.as_deref());
+    let access = match ctx
+        .tenancy
+        .access(
+            &sync.namespace().unwrap_or_default(),
+            sync.spec.service_account_name.as_deref(),
+            sync.spec.region.as_deref(),
+            this.interval,
+        )
+        .await
+    {
+        Ok(access) => access,
+        Err(e) => return Ok(identity_failed(&this, e)),
+    };
+    // A session belongs to the region and identity that opened it.
+    let scope = access.scope().to_owned();
     let session = session.filter(|s| {
         s.request == request
-            && s.region == region
+            && s.region == scope
             && still_holds(
                 &s.verdict,
                 this.generation,
@@ -135,7 +150,7 @@ pub async fn poll(
                 previous,
             )
     });
-    let data = ctx.aws.data(sync.spec.region.as_deref());
+    let data = access.data();
     let (latest, verdict) = match read(&data, &request, session, &this.key).await {
         Ok(Reply::Answer { latest, verdict }) => (latest, verdict),
         Ok(Reply::TooEarly(session)) => {
@@ -153,7 +168,7 @@ pub async fn poll(
         .max(ctx.seconds(latest.next_poll_interval_seconds));
     let next_session = |verdict| {
         Some(Session::new(
-            region.clone(),
+            scope.clone(),
             request.clone(),
             latest.next_token.clone(),
             ctx.seconds(latest.next_poll_interval_seconds),
@@ -252,7 +267,30 @@ fn failed(this: &Poll<'_>, e: AwsError) -> Step {
         warn!(resource = %this.key, error = %e, retry_in = ?after, "cannot read the configuration until AWS or the spec changes; create what is missing or grant access (or fix the spec), and the sync recovers on its own");
         return stalled(this.sync, status::aws_reason(&e), e.to_string(), after);
     }
-    let base = if e.is_throttling() {
+    retry_soon(this, e.to_string(), e.is_throttling())
+}
+
+/// The sync cannot act as its ServiceAccount: stalled until someone fixes the ServiceAccount,
+/// its annotation, RBAC or IAM, rechecked meanwhile; or retried soon after a passing failure.
+fn identity_failed(this: &Poll<'_>, e: IdentityError) -> Step {
+    if e.is_transient() {
+        return retry_soon(this, e.to_string(), false);
+    }
+    let ctx = this.ctx;
+    let after = ctx
+        .backoff
+        .next(&this.key, ctx.seconds(RECHECK_BASE_SECONDS))
+        .min(this.interval);
+    this.schedule(None, after);
+    warn!(resource = %this.key, reason = e.reason(), error = %e, retry_in = ?after, "cannot act as the sync's ServiceAccount; fix what the message names and the sync recovers on its own");
+    stalled(this.sync, e.reason(), e.to_string(), after)
+}
+
+/// A passing failure: retried with full-jitter backoff (from a few seconds when AWS asked to
+/// slow down), and a new session.
+fn retry_soon(this: &Poll<'_>, cause: String, throttled: bool) -> Step {
+    let ctx = this.ctx;
+    let base = if throttled {
         ctx.seconds(THROTTLED_BASE_SECONDS)
     } else {
         ctx.config.second
@@ -262,8 +300,8 @@ fn failed(this: &Poll<'_>, e: AwsError) -> Step {
         .next_full_jitter(&this.key, base)
         .min(this.interval);
     this.schedule(None, after);
-    warn!(resource = %this.key, error = %e, retry_in = ?after, "AppConfig Data call failed; retrying with backoff and a new session");
-    Step::quiet(Outcome::Retrying(e), after)
+    warn!(resource = %this.key, error = %cause, retry_in = ?after, "reading the configuration failed; retrying with backoff and a new session");
+    Step::quiet(Outcome::Retrying(cause), after)
 }
 
 /// Why a configuration cannot be written.

@@ -31,8 +31,9 @@ pub enum Outcome {
     },
     /// AppConfig serves what the target already holds.
     Unchanged,
-    /// A transient AppConfig failure: retried with backoff.
-    Retrying(AwsError),
+    /// A transient failure (AppConfig, STS, the API server's TokenRequest), by its cause:
+    /// retried with backoff.
+    Retrying(String),
     /// Something the cluster does by itself (the garbage collector) must happen first.
     Waiting { message: String },
     /// Nothing the operator can do until the spec, the cluster or AWS changes.

@@ -159,6 +159,17 @@ pub struct AppConfigDeploymentSpec {
     #[schemars(length(max = 32), regex(pattern = r"^[a-z]+(-[a-z]+)*-[0-9]+$"))]
     pub region: Option<String>,
 
+    /// ServiceAccount of this namespace whose IAM role (its eks.amazonaws.com/role-arn
+    /// annotation) the operator assumes for every AWS call of this resource, with a token of the
+    /// ServiceAccount (audience sts.amazonaws.com). Default: the operator's
+    /// --default-service-account if set, else the operator's own credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+    )]
+    pub service_account_name: Option<String>,
+
     /// Observe and report only: while true the operator neither starts nor stops deployments.
     #[serde(default)]
     pub suspend: bool,
@@ -190,6 +201,7 @@ impl AppConfigDeploymentSpec {
             dynamic_extension_parameters: None,
             tags: None,
             region: None,
+            service_account_name: None,
             suspend: false,
             deletion_policy: DeletionPolicy::Retain,
         }

@@ -115,6 +115,17 @@ pub struct AppConfigSyncSpec {
     #[schemars(length(max = 32), regex(pattern = r"^[a-z]+(-[a-z]+)*-[0-9]+$"))]
     pub region: Option<String>,
 
+    /// ServiceAccount of this namespace whose IAM role (its eks.amazonaws.com/role-arn
+    /// annotation) the operator assumes for every AWS call of this resource, with a token of the
+    /// ServiceAccount (audience sts.amazonaws.com). Default: the operator's
+    /// --default-service-account if set, else the operator's own credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+    )]
+    pub service_account_name: Option<String>,
+
     /// The ConfigMap or Secret to write.
     #[serde(default)]
     pub target: SyncTarget,
@@ -137,6 +148,7 @@ impl AppConfigSyncSpec {
             configuration_profile: configuration_profile.into(),
             poll_interval_seconds: DEFAULT_POLL_INTERVAL_SECONDS,
             region: None,
+            service_account_name: None,
             target: SyncTarget::default(),
         }
     }
