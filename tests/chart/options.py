@@ -34,6 +34,8 @@ OPTIONS: dict[str, dict] = {
     "image-tag": {"image": {"repository": "registry.example.com/appconfig-operator", "tag": "0.2.0", "pullPolicy": "Always"},
                   "imagePullSecrets": [{"name": "regcred"}]},
     "embedded-emulator": {"embeddedEmulator": {"enabled": True}},
+    "tenancy": {"tenancy": {"enabled": True}},
+    "tenancy-lockdown": {"tenancy": {"enabled": True, "defaultServiceAccount": "appconfig-deployer"}, "watchNamespace": "shop"},
     "aws": {"aws": {"region": "eu-west-1", "endpointUrl": "https://appconfig.eu-west-1.amazonaws.com", "qps": 2.5, "burst": 5}},
     "aws-unlimited": {"aws": {"qps": 0}},
     "irsa": {"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/appconfig-operator"},

@@ -1,6 +1,8 @@
 """The chart grants exactly the rules in files/rbac-rules.yaml, the one list of the operator's
 Kubernetes API calls (the operator's own tests check that list against the calls it makes)."""
 
+import pytest
+
 from conftest import FULLNAME, NAMESPACE
 
 
@@ -19,8 +21,27 @@ def lease_rules(rbac_rules: dict, lease: str) -> list[dict]:
 
 def test_rules_file_has_the_sections_the_templates_read(rbac_rules):
     assert rbac_rules["watched"], "watched rules are empty"
+    assert rbac_rules["tenancy"], "tenancy rules are empty"
     assert rbac_rules["leaderElection"]["lease"], "lease rules are empty"
     assert set(rbac_rules["leaderElection"]) == {"lease", "create"}
+
+
+def test_tenancy_grants_service_account_tokens_in_the_watched_namespaces_only_when_on(render, rbac_rules):
+    assert not any("serviceaccounts" in r for rule in rbac_rules["watched"] for r in rule["resources"])
+    for values, kind, namespace in [({}, "ClusterRole", None), ({"watchNamespace": "shop"}, "Role", "shop")]:
+        role = render({**values, "tenancy": {"enabled": True}}).one(kind, FULLNAME)
+        assert role["metadata"].get("namespace") == namespace
+        assert normalized(role["rules"]) == normalized(rbac_rules["watched"] + rbac_rules["tenancy"])
+    tokens = [r for r in rbac_rules["tenancy"] if "serviceaccounts/token" in r["resources"]]
+    assert tokens == [{"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]}]
+
+
+def test_lockdown_names_the_default_service_account_and_needs_tenancy(render):
+    m = render({"tenancy": {"enabled": True, "defaultServiceAccount": "deployer"}})
+    assert "--default-service-account=deployer" in m.args
+    assert not any(a.startswith("--default-service-account") for a in render({"tenancy": {"enabled": True}}).args)
+    with pytest.raises(Exception, match="tenancy.defaultServiceAccount needs tenancy.enabled=true"):
+        render({"tenancy": {"defaultServiceAccount": "deployer"}})
 
 
 def test_cluster_wide(render, rbac_rules):

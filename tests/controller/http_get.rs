@@ -1,4 +1,5 @@
-//! A plain HTTP/1.1 GET, as a kubelet probe or a Prometheus scrape sends it.
+//! Plain HTTP/1.1 requests: a GET as a kubelet probe or a Prometheus scrape sends it, and a JSON
+//! POST as an admin's curl sends it to the emulator.
 
 use std::net::SocketAddr;
 
@@ -14,10 +15,29 @@ pub struct Reply {
 }
 
 pub async fn get(address: SocketAddr, path: &str) -> Reply {
+    send(
+        address,
+        &format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"),
+    )
+    .await
+}
+
+pub async fn post_json(address: SocketAddr, path: &str, body: &serde_json::Value) -> Reply {
+    let body = body.to_string();
+    send(
+        address,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await
+}
+
+async fn send(address: SocketAddr, request: &str) -> Reply {
     let mut stream = TcpStream::connect(address)
         .await
         .unwrap_or_else(|e| panic!("connecting to {address}: {e}"));
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = String::new();
     stream.read_to_string(&mut raw).await.unwrap();

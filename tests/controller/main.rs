@@ -14,6 +14,7 @@ mod binary;
 mod cluster;
 mod endpoints;
 mod http_get;
+mod iam;
 mod leader;
 mod operator;
 mod permissions;

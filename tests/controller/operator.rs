@@ -89,8 +89,10 @@ impl Operator {
         // The AppConfigSync controller follows the AppConfigDeployment controller's settings, as
         // in `run`, whatever a test changed in them; its poll intervals count in the emulator's
         // seconds, which may run faster.
+        let default_service_account = config.default_service_account;
         let mut config = operator::Config::new(config.controller, config.leader_election);
         config.sync.second = world.second;
+        config.default_service_account = default_service_account;
         let (stop, stopped) = oneshot::channel::<()>();
         let grants = cluster
             .fake
@@ -146,6 +148,20 @@ impl Operator {
             grants,
             link,
         }
+    }
+
+    /// The AWS calls of `operation` (of `service`) this operator made, whatever their outcome,
+    /// as its metrics count them.
+    pub fn aws_calls(&self, service: &str, operation: &str) -> u64 {
+        let prefix = format!(
+            "appconfig_operator_aws_calls_total{{service=\"{service}\",operation=\"{operation}\","
+        );
+        self.metrics
+            .encode()
+            .lines()
+            .filter(|line| line.starts_with(&prefix))
+            .filter_map(|line| line.rsplit_once(' ')?.1.parse::<u64>().ok())
+            .sum()
     }
 
     /// Whether this replica reconciles now, as its leader metric says.

@@ -30,7 +30,16 @@ pub const LEASE: &str = "appconfig-operator";
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChartRules {
     pub watched: Vec<PolicyRule>,
+    /// Granted with `watched` when the chart's `tenancy.enabled` is on, as the tests run it.
+    pub tenancy: Vec<PolicyRule>,
     pub leader_election: LeaderElectionRules,
+}
+
+impl ChartRules {
+    /// What the chart grants in the watched namespaces with tenancy on.
+    fn watched_with_tenancy(&self) -> Vec<PolicyRule> {
+        self.watched.iter().chain(&self.tenancy).cloned().collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,7 +50,8 @@ pub struct LeaderElectionRules {
 }
 
 pub fn chart_rules() -> ChartRules {
-    serde_saphyr::from_str(RULES).expect("rbac-rules.yaml has `watched` and `leaderElection`")
+    serde_saphyr::from_str(RULES)
+        .expect("rbac-rules.yaml has `watched`, `tenancy` and `leaderElection`")
 }
 
 /// Where the chart grants the `watched` rules.
@@ -54,9 +64,11 @@ pub enum Watched {
 }
 
 /// What the chart grants an operator whose lease is in `namespace`, watching that namespace or
-/// every one: the watched resources, the lease by name, and creating it.
+/// every one, with tenancy on: the watched resources, ServiceAccounts' tokens, the lease by name,
+/// and creating it.
 pub fn operator_grants(namespace: &str, watched: Watched) -> Grants {
     let rules = chart_rules();
+    let in_watched = rules.watched_with_tenancy();
     let lease = rules
         .leader_election
         .lease
@@ -70,8 +82,8 @@ pub fn operator_grants(namespace: &str, watched: Watched) -> Grants {
         "system:serviceaccount:{namespace}:{SERVICE_ACCOUNT}"
     ));
     let grants = match watched {
-        Watched::Namespace => grants.role(namespace, rules.watched),
-        Watched::Cluster => grants.cluster_role(rules.watched),
+        Watched::Namespace => grants.role(namespace, in_watched),
+        Watched::Cluster => grants.cluster_role(in_watched),
     };
     grants
         .role(namespace, lease)
@@ -83,6 +95,7 @@ pub fn granted(rules: &ChartRules) -> Vec<(String, String, String)> {
     let all = rules
         .watched
         .iter()
+        .chain(&rules.tenancy)
         .chain(&rules.leader_election.lease)
         .chain(&rules.leader_election.create);
     let mut granted = Vec::new();
@@ -99,11 +112,12 @@ pub fn granted(rules: &ChartRules) -> Vec<(String, String, String)> {
 }
 
 /// A client for the `KUBECONFIG` cluster that acts as the chart's ServiceAccount in `namespace`,
-/// granted there exactly what the chart grants with `watchNamespace` and leader election, so
+/// granted there exactly what the chart grants with `watchNamespace`, tenancy and leader election, so
 /// the real API server enforces the chart's rules on the operator under test. The test's own
 /// user must be allowed to impersonate (cluster-admin is).
 pub async fn impersonating_service_account(admin: &Client, namespace: &str) -> Client {
     let rules = chart_rules();
+    let in_watched = rules.watched_with_tenancy();
     let lease: Vec<PolicyRule> = rules
         .leader_election
         .lease
@@ -128,7 +142,7 @@ pub async fn impersonating_service_account(admin: &Client, namespace: &str) -> C
         .await
         .expect("the chart's ServiceAccount");
     for (name, rules) in [
-        (SERVICE_ACCOUNT.to_owned(), rules.watched),
+        (SERVICE_ACCOUNT.to_owned(), in_watched),
         (format!("{SERVICE_ACCOUNT}-leader-election"), lease),
     ] {
         Api::<Role>::namespaced(admin.clone(), namespace)

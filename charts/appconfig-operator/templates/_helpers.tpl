@@ -59,6 +59,9 @@ app.kubernetes.io/part-of: appconfig-operator
 {{- if and .Values.embeddedEmulator.enabled (gt (int .Values.replicaCount) 1) }}
 {{- fail "embeddedEmulator.enabled runs a separate emulator in each pod, so replicas would not share AppConfig state; set replicaCount=1 for a try-out" }}
 {{- end }}
+{{- if and .Values.tenancy.defaultServiceAccount (not .Values.tenancy.enabled) }}
+{{- fail "tenancy.defaultServiceAccount needs tenancy.enabled=true: the operator may only act as ServiceAccounts when the chart grants it their tokens" }}
+{{- end }}
 {{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.service.enabled) }}
 {{- fail "metrics.serviceMonitor.enabled needs metrics.service.enabled=true: the ServiceMonitor scrapes through that Service" }}
 {{- end }}

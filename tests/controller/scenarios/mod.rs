@@ -11,6 +11,7 @@ mod rollback;
 mod rollout;
 mod suspend;
 pub mod sync;
+mod tenancy;
 
 use appconfig_operator::api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
