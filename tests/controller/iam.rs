@@ -9,7 +9,11 @@ use kube::{
 };
 use serde_json::{Value, json};
 
-use crate::{cluster::Cluster, http_get, world::World};
+use crate::{
+    cluster::Cluster,
+    http_get,
+    world::{Target, World},
+};
 
 /// The account the emulator's ARNs name.
 pub const ACCOUNT: &str = "123456789012";
@@ -84,6 +88,27 @@ pub fn team_policy(application_id: &str) -> Value {
             },
         ],
     })
+}
+
+/// Two teams, each with an application `shop-a` / `shop-b` (environment `production`, profile
+/// `flags`) and a ServiceAccount `team-a` / `team-b` annotated with role `team-a` / `team-b`,
+/// which trusts that ServiceAccount and may deploy and read its own application only.
+pub async fn two_teams(cluster: &Cluster, world: &World) -> (Target, Target) {
+    trust_cluster(world, cluster).await;
+    let a = world.target("shop-a", "production", "flags", &[]).await;
+    let b = world.target("shop-b", "production", "flags", &[]).await;
+    for (team, target) in [("team-a", &a), ("team-b", &b)] {
+        define_role(
+            world,
+            cluster,
+            team,
+            &[subject(cluster, team)],
+            team_policy(&target.application),
+        )
+        .await;
+        service_account(cluster, team, Some(&role_arn(team))).await;
+    }
+    (a, b)
 }
 
 /// Creates or updates ServiceAccount `name`, annotated with `role_arn` (none: no annotation).

@@ -16,25 +16,11 @@ use crate::{
     world::{Target, World},
 };
 
-/// Two teams, each with an application, a ServiceAccount `team-x` annotated with role `team-x`,
-/// which trusts that ServiceAccount and may deploy its own application only.
+/// Two teams (see [`iam::two_teams`]) and a strategy `instant`.
 async fn two_teams(cluster: &Cluster, world: &World) -> (Target, Target) {
-    iam::trust_cluster(world, cluster).await;
-    let a = world.target("shop-a", "production", "flags", &[]).await;
-    let b = world.target("shop-b", "production", "flags", &[]).await;
-    for (team, target) in [("team-a", &a), ("team-b", &b)] {
-        iam::define_role(
-            world,
-            cluster,
-            team,
-            &[subject(cluster, team)],
-            team_policy(&target.application),
-        )
-        .await;
-        service_account(cluster, team, Some(&role_arn(team))).await;
-    }
+    let teams = iam::two_teams(cluster, world).await;
     world.strategy("instant", 0, 100.0, 0).await;
-    (a, b)
+    teams
 }
 
 fn stalled_message(o: &AppConfigDeployment) -> String {

@@ -7,6 +7,7 @@ mod faults;
 mod lifecycle;
 mod protection;
 mod sessions;
+mod tenancy;
 
 use std::{fmt::Debug, time::Duration};
 
