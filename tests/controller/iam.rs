@@ -77,6 +77,7 @@ pub fn team_policy(application_id: &str) -> Value {
                 "Action": [
                     "appconfig:StartDeployment",
                     "appconfig:StopDeployment",
+                    "appconfig:TagResource",
                     "appconfig:StartConfigurationSession",
                     "appconfig:GetLatestConfiguration",
                 ],
