@@ -39,16 +39,3 @@ pub fn data_as(endpoint_url: &str, credentials: Credentials) -> aws_sdk_appconfi
             .build(),
     )
 }
-
-/// STS without credentials: AssumeRoleWithWebIdentity is unsigned.
-pub fn sts(endpoint_url: &str) -> aws_sdk_sts::Client {
-    use aws_sdk_sts::config::{BehaviorVersion, Region, retry::RetryConfig};
-    aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(endpoint_url)
-            .retry_config(RetryConfig::disabled())
-            .build(),
-    )
-}

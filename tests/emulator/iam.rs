@@ -22,6 +22,19 @@ struct Tenancy {
     sts: aws_sdk_sts::Client,
 }
 
+/// STS without credentials: AssumeRoleWithWebIdentity is unsigned.
+fn sts_client(endpoint_url: &str) -> aws_sdk_sts::Client {
+    use aws_sdk_sts::config::{BehaviorVersion, Region, retry::RetryConfig};
+    aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(endpoint_url)
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    )
+}
+
 fn wall_now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
@@ -46,7 +59,7 @@ impl Tenancy {
             )
             .await;
         assert_eq!(status, 204, "{body}");
-        let sts = clients::sts(&harness.emulator.endpoint_url());
+        let sts = sts_client(&harness.emulator.endpoint_url());
         Self {
             harness,
             issuer,
