@@ -265,7 +265,7 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 pub struct Query(Vec<(String, String)>);
 
 impl Query {
-    fn parse(query: Option<&str>) -> Self {
+    pub fn parse(query: Option<&str>) -> Self {
         Self(
             form_urlencoded::parse(query.unwrap_or_default().as_bytes())
                 .into_owned()

@@ -201,3 +201,77 @@ struct SessionTarget {
     environment_identifier: Option<String>,
     configuration_profile_identifier: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::{Settings, http::route::route};
+    use axum::http::Method;
+
+    fn required_for(method: Method, path: &str, body: &str) -> Required {
+        let operation = route(&method, path).expect("a routed operation");
+        let state = State::new(Settings::default());
+        required(&operation, &Query::parse(None), body.as_bytes(), &state)
+            .expect("something to authorize")
+    }
+
+    const APP: &str = "arn:aws:appconfig:us-east-1:123456789012:application/a1";
+
+    #[test]
+    fn calls_without_a_parent_resource_are_checked_on_star() {
+        let required = required_for(Method::GET, "/applications", "");
+        assert_eq!(required.action, "appconfig:ListApplications");
+        assert_eq!(required.resources, ["*"]);
+    }
+
+    #[test]
+    fn nested_resources_carry_every_parent() {
+        let hosted = required_for(
+            Method::GET,
+            "/applications/a1/configurationprofiles/p1/hostedconfigurationversions/3",
+            "",
+        );
+        assert_eq!(
+            hosted.resources,
+            [format!(
+                "{APP}/configurationprofile/p1/hostedconfigurationversion/3"
+            )]
+        );
+        let deployment = required_for(
+            Method::DELETE,
+            "/applications/a1/environments/e1/deployments/2",
+            "",
+        );
+        assert_eq!(deployment.action, "appconfig:StopDeployment");
+        assert_eq!(
+            deployment.resources,
+            [format!("{APP}/environment/e1/deployment/2")]
+        );
+    }
+
+    #[test]
+    fn start_deployment_needs_profile_strategy_and_environment_in_that_order() {
+        let required = required_for(
+            Method::POST,
+            "/applications/a1/environments/e1/deployments",
+            r#"{"ConfigurationProfileId": "p1", "DeploymentStrategyId": "AppConfig.AllAtOnce"}"#,
+        );
+        assert_eq!(
+            required.resources,
+            [
+                format!("{APP}/configurationprofile/p1"),
+                "arn:aws:appconfig:us-east-1:123456789012:deploymentstrategy/AppConfig.AllAtOnce"
+                    .to_owned(),
+                format!("{APP}/environment/e1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_data_plane_token_naming_no_session_has_nothing_to_authorize() {
+        let operation = route(&Method::GET, "/configuration").unwrap();
+        let state = State::new(Settings::default());
+        let query = Query::parse(Some("configuration_token=forged"));
+        assert_eq!(required(&operation, &query, b"", &state), None);
+    }
+}

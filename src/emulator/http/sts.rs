@@ -46,21 +46,18 @@ pub async fn handle(
         return aws::handle(state, method, uri, headers, body).await;
     };
     let request_id = aws::request_id();
-    let mut response = if action == OPERATION {
-        state.count_call(OPERATION);
-        match assume_role(&state, &params) {
-            Ok(credentials) => success(&credentials, &request_id),
-            Err(error) => failure(&error, &request_id),
-        }
-    } else {
-        failure(
-            &StsError {
-                status: 400,
-                code: "InvalidAction",
-                message: format!("The emulator's STS serves {OPERATION} only, not {action}"),
-            },
-            &request_id,
-        )
+    if action != OPERATION {
+        let error = StsError {
+            status: 400,
+            code: "InvalidAction",
+            message: format!("The emulator's STS serves {OPERATION} only, not {action}"),
+        };
+        return failure(&error, &request_id);
+    }
+    state.count_call(OPERATION);
+    let mut response = match assume_role(&state, &params) {
+        Ok(credentials) => success(&credentials, &request_id),
+        Err(error) => failure(&error, &request_id),
     };
     response.extensions_mut().insert(OperationName(OPERATION));
     response
