@@ -50,7 +50,7 @@ struct Role {
     policy: Policy,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Session {
     // No secret: signatures are not verified, so the key ID and session token identify the caller.
     session_token: String,
@@ -59,8 +59,18 @@ struct Session {
     expiration: Timestamp,
 }
 
+// By hand, so that printing the emulator's state never shows a session token.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("assumed_role_arn", &self.assumed_role_arn)
+            .field("expiration", &self.expiration)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Credentials STS hands out, with what the answer reports about them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct IssuedCredentials {
     pub access_key_id: String,
     pub secret_access_key: String,
@@ -71,6 +81,17 @@ pub struct IssuedCredentials {
     pub subject: String,
     pub audience: String,
     pub provider: String,
+}
+
+// By hand, so that the secret and the session token never reach a log or a panic message.
+impl std::fmt::Debug for IssuedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("expiration", &self.expiration)
+            .field("assumed_role_arn", &self.assumed_role_arn)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The identity a request is signed as, when the emulator's STS issued its credentials.
@@ -228,7 +249,7 @@ impl Iam {
                 "The security token included in the request is expired",
             ));
         }
-        // Sessions live only as long as the registry that holds their role.
+        // Roles are replaced, never removed, but by a reset that forgets their sessions too.
         let role = self.roles.get(&session.role_arn).ok_or_else(invalid)?;
         Ok(Some(Caller {
             assumed_role_arn: session.assumed_role_arn.clone(),
