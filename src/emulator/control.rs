@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use super::{
     clock::Clock,
     faults::{Fault, Faults, InjectedFailure},
+    iam::{Iam, RoleDefinition},
     state::{AlarmState, State},
 };
 
@@ -23,6 +24,8 @@ pub struct Shared {
     clock: Clock,
     faults: Mutex<Faults>,
     calls: Mutex<BTreeMap<&'static str, u64>>,
+    // Apart from the AppConfig state: IAM changes and STS calls never wait on a deployment.
+    iam: Mutex<Iam>,
 }
 
 impl Shared {
@@ -32,6 +35,7 @@ impl Shared {
             clock,
             faults: Mutex::default(),
             calls: Mutex::default(),
+            iam: Mutex::default(),
         }
     }
 
@@ -46,10 +50,23 @@ impl Shared {
         (state, now)
     }
 
-    /// Counts a call of `operation` and says whether an injected fault fails it.
-    pub fn record_call(&self, operation: &'static str) -> Option<InjectedFailure> {
+    /// Counts a call of `operation`, refused ones included: AWS received them.
+    pub fn count_call(&self, operation: &'static str) {
         *lock(&self.calls).entry(operation).or_default() += 1;
+    }
+
+    /// Whether an injected fault fails this call of `operation`.
+    pub fn take_fault(&self, operation: &'static str) -> Option<InjectedFailure> {
         lock(&self.faults).take(operation, fastrand::f64)
+    }
+
+    pub fn lock_iam(&self) -> MutexGuard<'_, Iam> {
+        lock(&self.iam)
+    }
+
+    /// The emulated time.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 }
 
@@ -113,6 +130,21 @@ impl Control {
         lock(&self.shared.faults).clear();
     }
 
+    /// Registers (or replaces) the OIDC provider for `issuer` with its JSON Web Key Set.
+    pub fn register_oidc_provider(
+        &self,
+        issuer: &str,
+        jwks: serde_json::Value,
+    ) -> Result<(), String> {
+        self.shared.lock_iam().register_provider(issuer, jwks)
+    }
+
+    /// Defines (or replaces) a role: its trust and its identity-based policy, effective for the
+    /// next call, including calls with sessions issued before.
+    pub fn define_role(&self, role: RoleDefinition) -> Result<(), String> {
+        self.shared.lock_iam().define_role(role)
+    }
+
     /// Calls received per AWS operation since the last reset, failed ones included.
     pub fn calls(&self) -> BTreeMap<String, u64> {
         lock(&self.shared.calls)
@@ -121,11 +153,13 @@ impl Control {
             .collect()
     }
 
-    /// Forgets every resource, deployment, session, alarm, fault and call count. The predefined
-    /// strategies stay, and the clock keeps its time.
+    /// Forgets every resource, deployment, session, alarm, fault and call count, and every
+    /// OIDC provider, role and STS session. The predefined strategies stay, and the clock keeps
+    /// its time.
     pub fn reset(&self) {
         let (mut state, _) = self.shared.lock_state();
         state.reset();
+        self.shared.lock_iam().reset();
         lock(&self.shared.faults).clear();
         lock(&self.shared.calls).clear();
     }

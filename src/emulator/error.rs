@@ -5,7 +5,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-/// The exceptions AppConfig and AppConfig Data declare, with their HTTP status codes.
+/// The exceptions AppConfig and AppConfig Data declare, and the common ones AWS answers for
+/// authentication and authorization, with their HTTP status codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     BadRequest,
@@ -15,6 +16,12 @@ pub enum ErrorKind {
     PayloadTooLarge,
     Throttling,
     InternalServer,
+    /// Signed by a caller whose policy does not allow the call.
+    AccessDenied,
+    /// Signed with emulated-STS credentials past their expiration.
+    ExpiredToken,
+    /// Signed with an `ASIA` key this emulator's STS did not issue (or issued before a reset).
+    UnrecognizedClient,
 }
 
 impl ErrorKind {
@@ -27,6 +34,7 @@ impl ErrorKind {
             Self::PayloadTooLarge => 413,
             Self::Throttling => 429,
             Self::InternalServer => 500,
+            Self::AccessDenied | Self::ExpiredToken | Self::UnrecognizedClient => 403,
         }
     }
 
@@ -40,6 +48,9 @@ impl ErrorKind {
             Self::PayloadTooLarge => "PayloadTooLargeException",
             Self::Throttling => "ThrottlingException",
             Self::InternalServer => "InternalServerException",
+            Self::AccessDenied => "AccessDeniedException",
+            Self::ExpiredToken => "ExpiredTokenException",
+            Self::UnrecognizedClient => "UnrecognizedClientException",
         }
     }
 }

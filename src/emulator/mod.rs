@@ -4,7 +4,9 @@
 //!
 //! - [`state`]: the pure state core, one method per AWS operation;
 //! - [`deployment`] and [`schedule`]: the deployment state machine and its timetable;
-//! - `http`: restJson1 routing and encoding, and the `/_emulator/` endpoints;
+//! - `http`: restJson1 routing and encoding, STS's query protocol, and the `/_emulator/`
+//!   endpoints;
+//! - [`iam`]: OIDC providers, roles, STS sessions and the policies that authorize calls;
 //! - [`Emulator`]: the server, started in-process or by `appconfig-operator emulator`.
 
 mod clock;
@@ -13,6 +15,7 @@ pub mod deployment;
 pub mod error;
 mod faults;
 mod http;
+pub mod iam;
 mod page;
 pub mod schedule;
 mod server;

@@ -1,5 +1,5 @@
 //! The emulator-only endpoints under `/_emulator/`: clock, alarms, faults, call counts, sessions,
-//! the data plane's poll interval, reset.
+//! the data plane's poll interval, IAM (OIDC providers and roles), reset.
 
 use std::{sync::Arc, time::Duration};
 
@@ -18,6 +18,7 @@ use crate::emulator::{
     clock::format_timestamp,
     control::{Control, Shared},
     faults::Fault,
+    iam::RoleDefinition,
     state::AlarmState,
 };
 
@@ -30,6 +31,8 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/calls", get(calls))
         .route("/sessions", delete(end_sessions))
         .route("/next-poll-interval", post(set_next_poll_interval))
+        .route("/iam/oidc", post(register_oidc_provider))
+        .route("/iam/roles", post(define_role))
 }
 
 /// A refused admin request: 400 with `{"message": ...}`.
@@ -129,4 +132,31 @@ async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
 
 async fn calls(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
     Json(json!(Control::from(shared).calls()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OidcProvider {
+    issuer: String,
+    jwks: serde_json::Value,
+}
+
+async fn register_oidc_provider(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<StatusCode, Refused> {
+    let OidcProvider { issuer, jwks } = parse(&body)?;
+    Control::from(shared)
+        .register_oidc_provider(&issuer, jwks)
+        .map_err(Refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn define_role(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<StatusCode, Refused> {
+    let role: RoleDefinition = parse(&body)?;
+    Control::from(shared).define_role(role).map_err(Refused)?;
+    Ok(StatusCode::NO_CONTENT)
 }

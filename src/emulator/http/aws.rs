@@ -14,7 +14,7 @@ use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 
 use super::{
-    OperationName,
+    OperationName, authorize,
     route::{Operation, route},
 };
 use crate::emulator::{
@@ -36,16 +36,16 @@ pub async fn handle(
         return unknown_operation(&method, &uri);
     };
     let name = operation.name();
-    let mut response = match shared.record_call(name) {
-        Some(failure) => injected(&failure),
-        None => serve(
-            &shared,
-            operation,
-            &headers,
-            Query::parse(uri.query()),
-            body,
-        )
-        .unwrap_or_else(|error| error_response(&error)),
+    shared.count_call(name);
+    let query = Query::parse(uri.query());
+    // Authorization comes first: a refused call runs nothing, and no fault is spent on it.
+    let mut response = match authorize::check(&shared, &operation, &headers, &query, &body) {
+        Err(error) => error_response(&error),
+        Ok(()) => match shared.take_fault(name) {
+            Some(failure) => injected(&failure),
+            None => serve(&shared, operation, &headers, query, body)
+                .unwrap_or_else(|error| error_response(&error)),
+        },
     };
     response.extensions_mut().insert(OperationName(name));
     set_header(response.headers_mut(), "x-amzn-requestid", &request_id());
@@ -53,7 +53,7 @@ pub async fn handle(
 }
 
 /// A UUID-shaped request ID, as AWS sends in `x-amzn-RequestId`.
-fn request_id() -> String {
+pub fn request_id() -> String {
     let hex = |n: usize| (0..n).map(|_| fastrand::digit(16)).collect::<String>();
     format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
 }
@@ -262,10 +262,10 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 }
 
 /// The request's query string, decoded.
-struct Query(Vec<(String, String)>);
+pub struct Query(Vec<(String, String)>);
 
 impl Query {
-    fn parse(query: Option<&str>) -> Self {
+    pub fn parse(query: Option<&str>) -> Self {
         Self(
             form_urlencoded::parse(query.unwrap_or_default().as_bytes())
                 .into_owned()
@@ -273,7 +273,7 @@ impl Query {
         )
     }
 
-    fn first(&self, key: &str) -> Option<&str> {
+    pub fn first(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == key)

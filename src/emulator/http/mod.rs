@@ -1,9 +1,13 @@
-//! The HTTP face of the emulator: AWS operations on their restJson1 paths, emulator-only
-//! endpoints under `/_emulator/`, one log line per request (at the level the caller chose).
+//! The HTTP face of the emulator: AWS operations on their restJson1 paths, STS's query
+//! protocol on `/`, emulator-only endpoints under `/_emulator/`, one log line per request (at
+//! the level the caller chose; paths only, never bodies, which carry tokens).
 
 mod admin;
+mod authorize;
 mod aws;
+mod permissions;
 mod route;
+mod sts;
 
 use std::{sync::Arc, time::Instant};
 
@@ -29,6 +33,7 @@ const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 pub fn router(shared: Arc<Shared>, request_log: RequestLog) -> Router {
     Router::new()
         .nest("/_emulator", admin::router())
+        .route("/", axum::routing::post(sts::handle))
         .fallback(aws::handle)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(middleware::from_fn(move |request, next| {

@@ -143,6 +143,17 @@ impl State {
         self.sessions.clear();
     }
 
+    /// The application, environment and profile IDs of the session `token` belongs to, if it
+    /// names one; the token is not consumed.
+    pub fn session_target(&self, token: &str) -> Option<(String, String, String)> {
+        let session = self.sessions.get(&token_session(token)?)?;
+        Some((
+            session.application_id.clone(),
+            session.environment_id.clone(),
+            session.profile_id.clone(),
+        ))
+    }
+
     /// A refused call leaves the token usable (UNCONFIRMED; the safer choice for clients).
     pub fn get_latest_configuration(
         &mut self,
