@@ -4,6 +4,7 @@
 #[path = "../support/fake_api_server/mod.rs"]
 mod fake_api_server;
 mod rbac;
+mod tokens;
 
 mod dependents;
 

@@ -4,8 +4,9 @@
 use http_body_util::BodyExt;
 use k8s_openapi::{
     api::{
+        authentication::v1::{TokenRequest, TokenRequestSpec},
         coordination::v1::Lease,
-        core::v1::{ConfigMap, Namespace},
+        core::v1::{ConfigMap, Namespace, ServiceAccount},
         rbac::v1::PolicyRule,
     },
     apimachinery::pkg::apis::meta::v1::OwnerReference,
@@ -558,4 +559,74 @@ async fn changing_owner_references_needs_delete_on_the_object() {
         .await
         .unwrap();
     assert_eq!(grants.refused().len(), 1);
+}
+
+#[tokio::test]
+async fn a_token_request_is_a_create_on_the_token_subresource() {
+    let fake = FakeApiServer::new();
+    let account = ServiceAccount {
+        metadata: ObjectMeta {
+            name: Some("deployer".to_owned()),
+            ..ObjectMeta::default()
+        },
+        ..ServiceAccount::default()
+    };
+    Api::<ServiceAccount>::namespaced(fake.client(), NS)
+        .create(&PostParams::default(), &account)
+        .await
+        .unwrap();
+    let request = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: vec!["sts.amazonaws.com".to_owned()],
+            ..TokenRequestSpec::default()
+        },
+        ..TokenRequest::default()
+    };
+    let ask = |rules: Vec<PolicyRule>| {
+        let client = fake.client_with(Grants::new(USER).role(NS, rules));
+        let request = request.clone();
+        async move {
+            Api::<ServiceAccount>::namespaced(client, NS)
+                .create_token_request("deployer", &PostParams::default(), &request)
+                .await
+        }
+    };
+    // Every verb on the accounts themselves grants none of their subresources.
+    let refused = api_error(ask(vec![rule("", "serviceaccounts", &["*"])]).await);
+    assert_eq!(
+        (refused.code, refused.message),
+        (
+            403,
+            format!(
+                "serviceaccounts \"deployer\" is forbidden: User \"{USER}\" cannot create resource \"serviceaccounts/token\" in API group \"\" in the namespace \"{NS}\""
+            )
+        )
+    );
+    let only_get = api_error(ask(vec![rule("", "serviceaccounts/token", &["get"])]).await);
+    assert_eq!(only_get.code, 403);
+    ask(vec![rule("", "serviceaccounts/token", &["create"])])
+        .await
+        .unwrap();
+    assert_eq!(fake.token_requests().len(), 1, "refusals issue no token");
+}
+
+#[tokio::test]
+async fn every_service_account_may_read_the_issuer_discovery_documents() {
+    let fake = FakeApiServer::new();
+    let grants = Grants::new(USER);
+    let client = fake.client_with(grants.clone());
+    let paths = ["/.well-known/openid-configuration", "/openid/v1/jwks"];
+    for path in paths {
+        let (code, _) = raw_get(&client, path).await;
+        assert_eq!(code, 200, "{path}");
+    }
+    let read = paths.map(|path| Access {
+        group: String::new(),
+        resource: path.to_owned(),
+        verb: "get".to_owned(),
+        namespace: None,
+        name: None,
+    });
+    assert_eq!(grants.used(), read);
+    assert_eq!(grants.refused(), []);
 }

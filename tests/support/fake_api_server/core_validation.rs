@@ -1,6 +1,6 @@
 //! The API server's validation of ConfigMaps and Secrets that a client can run into: key format,
-//! a key in both `data` and `binaryData`, base64 Secret data, and the 1 MiB size limit, worded
-//! as the API server words them.
+//! a key in both `data` and `binaryData`, base64 Secret data, and the 1 MiB size limit; and of
+//! ServiceAccount names; worded as the API server words them.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::Value;
@@ -18,8 +18,40 @@ pub(super) fn check(key: &ObjectKey, object: &Value) -> Result<(), ApiError> {
     match resource.plural.as_str() {
         "configmaps" => config_map(key, object),
         "secrets" => secret(key, object),
+        "serviceaccounts" => subdomain_name(key, "ServiceAccount"),
         _ => Ok(()),
     }
+}
+
+/// The API server's `NameIsDNSSubdomain`: each rule broken is one field error.
+fn subdomain_name(key: &ObjectKey, kind: &str) -> Result<(), ApiError> {
+    const MAX_LENGTH: usize = 253;
+    let name = &key.name;
+    let label = |label: &str| {
+        let alphanumeric =
+            |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        alphanumeric(label.chars().next())
+            && alphanumeric(label.chars().last())
+            && label.chars().all(|c| c == '-' || alphanumeric(Some(c)))
+    };
+    let mut broken = Vec::new();
+    if name.len() > MAX_LENGTH {
+        broken.push(format!("must be no more than {MAX_LENGTH} characters"));
+    }
+    if !name.split('.').all(label) {
+        broken.push("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')".to_owned());
+    }
+    let errors: Vec<String> = broken
+        .iter()
+        .map(|why| format!("metadata.name: Invalid value: \"{name}\": {why}"))
+        .collect();
+    // The API server lists several errors in brackets.
+    let detail = match errors.as_slice() {
+        [] => return Ok(()),
+        [one] => one.clone(),
+        several => format!("[{}]", several.join(", ")),
+    };
+    Err(ApiError::invalid(&key.resource, kind, name, &detail))
 }
 
 fn entries<'a>(object: &'a Value, member: &str) -> impl Iterator<Item = (&'a String, &'a Value)> {

@@ -28,7 +28,11 @@ impl ApiError {
     }
 
     fn about(self, resource: &ResourceType, name: &str) -> Self {
-        let mut details = json!({"name": name, "kind": resource.plural});
+        let mut details = json!({"kind": resource.plural});
+        // As the API server omits an empty name (an invalid object that has none yet).
+        if !name.is_empty() {
+            details["name"] = json!(name);
+        }
         // The API server leaves the core group's empty name out.
         if !resource.group().is_empty() {
             details["group"] = json!(resource.group());
@@ -47,6 +51,15 @@ impl ApiError {
             404,
             "NotFound",
             "the server could not find the requested resource",
+        )
+    }
+
+    /// A method the URL's resource or subresource does not take.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
         )
     }
 

@@ -10,10 +10,12 @@ use serde_json::Value;
 use super::{
     Shared, WriteRecord,
     error::ApiError,
-    gc, list,
+    gc, issuer_discovery, list,
     patch::PatchType,
     rbac::Grants,
+    resource::ResourceType,
     route::{Query, Route, Verb},
+    token,
     watch::{self, Body},
     write::{self, Writer},
 };
@@ -38,19 +40,24 @@ async fn respond(
 ) -> Result<Response<Body>, ApiError> {
     let (parts, body) = request.into_parts();
     let query = Query::parse(parts.uri.query());
+    if parts.method == http::Method::GET
+        && let Some((content_type, document)) =
+            issuer_discovery::document(shared.issuer(), &parts.uri, &parts.headers)
+    {
+        if let Some(grants) = grants {
+            grants.allow_issuer_discovery(parts.uri.path());
+        }
+        return Ok(document_response(content_type, &document));
+    }
     let Some(route) = Route::parse(parts.uri.path()) else {
         return Err(match grants {
             Some(grants) => grants.refuse_path(&parts.method, parts.uri.path()),
             None => ApiError::no_such_path(),
         });
     };
-    let verb = route.verb(&parts.method, &query).ok_or_else(|| {
-        ApiError::new(
-            405,
-            "MethodNotAllowed",
-            "the server does not allow this method on the requested resource",
-        )
-    })?;
+    let verb = route
+        .verb(&parts.method, &query)
+        .ok_or_else(ApiError::method_not_allowed)?;
     // The API server authorizes before it looks at the request any further.
     if let Some(grants) = grants {
         grants.authorize(verb, &route, &query)?;
@@ -58,13 +65,7 @@ async fn respond(
     if let Some(injected) = shared.injected_failure(verb, &route) {
         return Err(injected);
     }
-    if route
-        .subresource
-        .as_deref()
-        .is_some_and(|sub| sub != "status" || !route.resource.has_status())
-    {
-        return Err(ApiError::no_such_path());
-    }
+    check_subresource(&route, verb)?;
     if verb.is_write() && query.get("dryRun").is_some() {
         return Err(ApiError::bad_request(
             "the fake API server does not implement dryRun",
@@ -101,6 +102,14 @@ async fn respond(
         Verb::Watch => {
             let stream = watch::start(&store, &route, &query)?;
             return Ok(response(200, stream));
+        }
+        // The one subresource a create reaches (`check_subresource`): a service account's token.
+        Verb::Create if route.subresource.is_some() => {
+            let (answer, issued) =
+                token::create(&store, shared.issuer(), &route, name, json_body(&body)?)?;
+            // Logged under the store lock, as writes are, so both logs agree on the order.
+            shared.tokens.lock().expect("token log lock").push(issued);
+            (201, answer)
         }
         Verb::Create => (
             201,
@@ -150,6 +159,26 @@ async fn respond(
     Ok(json_response(code, &object))
 }
 
+/// The subresources the fake serves, with the verbs the API server takes on them: 404 for any
+/// other, 405 for another verb.
+fn check_subresource(route: &Route, verb: Verb) -> Result<(), ApiError> {
+    let takes = match route.subresource.as_deref() {
+        None => return Ok(()),
+        Some("status") if route.resource.has_status() => {
+            matches!(verb, Verb::Get | Verb::Update | Verb::Patch)
+        }
+        Some("token") if route.resource == ResourceType::new("api/v1", "serviceaccounts") => {
+            verb == Verb::Create
+        }
+        Some(_) => return Err(ApiError::no_such_path()),
+    };
+    if takes {
+        Ok(())
+    } else {
+        Err(ApiError::method_not_allowed())
+    }
+}
+
 fn header_value(headers: &http::HeaderMap, name: header::HeaderName) -> &str {
     headers
         .get(name)
@@ -184,4 +213,15 @@ fn response(code: u16, body: Body) -> Response<Body> {
         .header(header::CONTENT_TYPE, "application/json")
         .body(body)
         .expect("status codes come from the Kubernetes API")
+}
+
+/// The issuer's documents, which the API server lets caches keep for an hour.
+fn document_response(content_type: &str, value: &Value) -> Response<Body> {
+    let bytes = serde_json::to_vec(value).expect("JSON values serialize");
+    Response::builder()
+        .status(200)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CACHE_CONTROL, "public, max-age=3600")
+        .body(Full::new(bytes.into()).boxed_unsync())
+        .expect("the headers are valid")
 }

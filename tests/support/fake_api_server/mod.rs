@@ -12,8 +12,10 @@
 //!
 //! Deleting an object garbage-collects its dependents shortly afterwards (owner references,
 //! background propagation, as the controller manager does); ConfigMaps and Secrets are validated
-//! as the API
-//! server validates them.
+//! as the API server validates them.
+//!
+//! ServiceAccounts have the TokenRequest subresource (`token.rs`): tokens signed by the
+//! server's issuer, which publishes its discovery document and JWKS (`issuer_discovery.rs`).
 
 mod apply;
 mod core_validation;
@@ -21,7 +23,10 @@ mod error;
 mod fields;
 mod gc;
 mod http;
+mod issuer_discovery;
 mod list;
+#[path = "../oidc.rs"]
+mod oidc;
 mod owner_admission;
 mod patch;
 mod rbac;
@@ -34,14 +39,16 @@ mod serve;
 #[allow(unused_imports)]
 pub use rbac::{Access, Grants};
 pub use serve::kubeconfig;
+pub use token::IssuedToken;
 mod store;
+mod token;
 mod watch;
 mod write;
 
 use std::{
     convert::Infallible,
     sync::{
-        Arc, Mutex,
+        Arc, Mutex, OnceLock,
         atomic::{AtomicU8, AtomicUsize, Ordering},
     },
 };
@@ -50,6 +57,7 @@ use serde_json::Value;
 
 use self::{
     error::ApiError,
+    oidc::{Issuer, KUBERNETES_ISSUER},
     route::{Route, Verb},
     store::{ObjectKey, Store},
 };
@@ -130,6 +138,9 @@ struct Shared {
     store: Mutex<Store>,
     writes: Mutex<Vec<WriteRecord>>,
     failures: Mutex<Vec<Failure>>,
+    tokens: Mutex<Vec<IssuedToken>>,
+    /// Made on first use: an RSA key takes a while to generate, and most fakes never sign.
+    issuer: OnceLock<Issuer>,
 }
 
 struct Failure {
@@ -207,6 +218,11 @@ impl FakeApiServer {
             .count()
     }
 
+    /// Every token issued through the TokenRequest API so far, in order.
+    pub fn token_requests(&self) -> Vec<IssuedToken> {
+        self.shared.tokens.lock().expect("token log lock").clone()
+    }
+
     /// The stored object; `api_path_prefix` is `api/v1` or `apis/<group>/<version>`.
     pub fn get(
         &self,
@@ -262,6 +278,11 @@ impl FakeApiServer {
 }
 
 impl Shared {
+    /// Named as a real API server names its issuer by default.
+    fn issuer(&self) -> &Issuer {
+        self.issuer.get_or_init(|| Issuer::new(KUBERNETES_ISSUER))
+    }
+
     fn injected_failure(&self, verb: Verb, route: &Route) -> Option<ApiError> {
         let mut failures = self.failures.lock().expect("failures lock");
         let failure = failures.iter_mut().find(|f| {

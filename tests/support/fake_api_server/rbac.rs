@@ -100,6 +100,19 @@ impl Grants {
         ApiError::new(403, "Forbidden", message).with_details(json!({}))
     }
 
+    /// The issuer's discovery document and keys: the API server's default ClusterRoleBinding
+    /// `system:service-account-issuer-discovery` lets every service account read them, whatever
+    /// else it is granted.
+    pub(super) fn allow_issuer_discovery(&self, path: &str) {
+        self.used.lock().expect("grants lock").push(Access {
+            group: String::new(),
+            resource: path.to_owned(),
+            verb: "get".to_owned(),
+            namespace: None,
+            name: None,
+        });
+    }
+
     /// Allows the request, recording it, or refuses it with the API server's 403, recording
     /// that too.
     pub(super) fn authorize(

@@ -86,6 +86,8 @@ impl Route {
             ("GET", false) if query.flag("watch") => Verb::Watch,
             ("GET", false) => Verb::List,
             ("POST", false) => Verb::Create,
+            // A subresource such as a service account's token is created under its object.
+            ("POST", true) if self.subresource.is_some() => Verb::Create,
             ("PUT", true) => Verb::Update,
             ("PATCH", true) => Verb::Patch,
             ("DELETE", true) => Verb::Delete,

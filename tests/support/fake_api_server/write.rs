@@ -581,9 +581,13 @@ fn spec(object: &Value) -> Map<String, Value> {
 }
 
 pub(super) fn now() -> String {
-    let now = jiff::Timestamp::now();
-    jiff::Timestamp::from_second(now.as_second())
-        .expect("the current second is a valid timestamp")
+    timestamp(jiff::Timestamp::now().as_second())
+}
+
+/// A time as the API server writes it: RFC 3339, whole seconds, UTC.
+pub(super) fn timestamp(unix_seconds: i64) -> String {
+    jiff::Timestamp::from_second(unix_seconds)
+        .expect("times the fake writes are within jiff's range")
         .to_string()
 }
 
