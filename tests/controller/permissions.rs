@@ -11,6 +11,7 @@ use kube::Api;
 use crate::{
     cluster::{Backend, Cluster, PATIENCE},
     fake_api_server::{Access, Grants},
+    iam,
     operator::{Operator, elected},
     rbac::{self, chart_rules, granted},
     scenarios::{
@@ -42,9 +43,20 @@ async fn a_full_lifecycle_uses_every_grant_of_the_chart() {
     assert_every_grant_used(&grants);
 }
 
-/// An AppConfigDeployment deployed, changed mid-rollout, and deleted with its deployment stopped.
+/// An AppConfigDeployment acting as its namespace's ServiceAccount (the chart's tenancy rules),
+/// deployed, changed mid-rollout, and deleted with its deployment stopped.
 async fn deployment_lifecycle(cluster: &Cluster, world: &World) {
     let t = world.target("shop", "production", "flags", &[]).await;
+    iam::trust_cluster(world, cluster).await;
+    iam::define_role(
+        world,
+        cluster,
+        "shop",
+        &[iam::subject(cluster, "shop")],
+        iam::team_policy(&t.application),
+    )
+    .await;
+    iam::service_account(cluster, "shop", Some(&iam::role_arn("shop"))).await;
     let v1 = world.version(&t, &t.profile, "{}", None).await;
     let v2 = world.version(&t, &t.profile, r#"{"v":2}"#, None).await;
     world.strategy("instant", 0, 100.0, 0).await;
@@ -52,6 +64,7 @@ async fn deployment_lifecycle(cluster: &Cluster, world: &World) {
     world.strategy("slow", 600, 10.0, 0).await;
     let mut declared = spec(&t, &v1, "instant");
     declared.deletion_policy = DeletionPolicy::Stop;
+    declared.service_account_name = Some("shop".into());
     cluster.apply("flags", &declared).await;
     cluster
         .wait_for("flags", "serving v1", |o| {
@@ -60,6 +73,7 @@ async fn deployment_lifecycle(cluster: &Cluster, world: &World) {
         .await;
     let mut changed = spec(&t, &v2, "slow");
     changed.deletion_policy = DeletionPolicy::Stop;
+    changed.service_account_name = Some("shop".into());
     cluster.apply("flags", &changed).await;
     cluster
         .wait_for("flags", "DEPLOYING v2", |o| state(o) == Some("DEPLOYING"))
