@@ -86,11 +86,6 @@ impl Tenancy {
         }
     }
 
-    /// The clients operator-wide calls use (none are made for a resource).
-    pub fn operator(&self) -> &AppConfigClients {
-        &self.inner.aws
-    }
-
     /// The AWS access of a resource in `namespace` that names `service_account` (or none) and
     /// `region` (or none). A ServiceAccount's annotation is read at most `max_age` ago; its
     /// credentials are renewed here when due, so that a failure is the resource's to report.

@@ -54,6 +54,11 @@ fn bad_flags_are_refused_naming_the_flag() {
             "xml",
             "possible values: text, json",
         ),
+        (
+            "APPCONFIG_OPERATOR_DEFAULT_SERVICE_ACCOUNT",
+            "Team_A",
+            "must be a ServiceAccount name",
+        ),
     ] {
         let output = run_command().env(variable, value).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{variable}={value}");

@@ -38,12 +38,23 @@ pub async fn trust_cluster(world: &World, cluster: &Cluster) {
     let issuer = discovery["issuer"]
         .as_str()
         .expect("the discovery document names the issuer");
-    admin(world, "/_emulator/iam/oidc", &json!({"issuer": issuer, "jwks": jwks})).await;
+    admin(
+        world,
+        "/_emulator/iam/oidc",
+        &json!({"issuer": issuer, "jwks": jwks}),
+    )
+    .await;
 }
 
 /// Defines (or replaces) role `name`: assumable with a token of the cluster's issuer whose
 /// subject is one of `subjects`, and allowed what `policy` allows.
-pub async fn define_role(world: &World, cluster: &Cluster, name: &str, subjects: &[String], policy: Value) {
+pub async fn define_role(
+    world: &World,
+    cluster: &Cluster,
+    name: &str,
+    subjects: &[String],
+    policy: Value,
+) {
     let discovery = read(cluster, "/.well-known/openid-configuration").await;
     admin(
         world,

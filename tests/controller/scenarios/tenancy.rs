@@ -182,7 +182,9 @@ async fn a_trust_policy_for_another_service_account_is_refused_by_sts_until_fixe
     )
     .await;
     cluster
-        .wait_for("flags", "Deployed", |o| ready(o) == Some(("True", "Deployed")))
+        .wait_for("flags", "Deployed", |o| {
+            ready(o) == Some(("True", "Deployed"))
+        })
         .await;
     operator.stop().await;
 }
@@ -207,10 +209,16 @@ async fn fixing_the_annotation_then_the_policy_recovers_without_a_spec_change(
         stalled_message(&o)
     };
     let message = wait_reason("RoleAnnotationMissing").await;
-    assert!(message.contains("has no eks.amazonaws.com/role-arn annotation"), "{message}");
+    assert!(
+        message.contains("has no eks.amazonaws.com/role-arn annotation"),
+        "{message}"
+    );
     service_account(cluster, "team-a", Some("team-a")).await;
     let message = wait_reason("RoleAnnotationInvalid").await;
-    assert!(message.contains("\"team-a\", which is not an IAM role ARN"), "{message}");
+    assert!(
+        message.contains("\"team-a\", which is not an IAM role ARN"),
+        "{message}"
+    );
     // Team A's role, by mistake allowed team B's application only.
     iam::define_role(
         world,
@@ -235,7 +243,9 @@ async fn fixing_the_annotation_then_the_policy_recovers_without_a_spec_change(
     )
     .await;
     cluster
-        .wait_for("flags", "Deployed", |o| ready(o) == Some(("True", "Deployed")))
+        .wait_for("flags", "Deployed", |o| {
+            ready(o) == Some(("True", "Deployed"))
+        })
         .await;
     operator.stop().await;
 }
@@ -306,17 +316,26 @@ async fn a_deleted_stop_resource_stops_its_deployment_as_its_namespace(
         .as_array_mut()
         .unwrap()
         .push(json!({"Effect": "Deny", "Action": "appconfig:StopDeployment", "Resource": "*"}));
-    iam::define_role(world, cluster, "team-a", &[subject(cluster, "team-a")], policy).await;
+    iam::define_role(
+        world,
+        cluster,
+        "team-a",
+        &[subject(cluster, "team-a")],
+        policy,
+    )
+    .await;
     cluster.delete("flags").await;
     let refused_before = world.calls("StopDeployment");
     cluster
-        .wait_for("flags", "the stop refused", |_| world.calls("StopDeployment") > refused_before)
+        .wait_for("flags", "the stop refused", |_| {
+            world.calls("StopDeployment") > refused_before
+        })
         .await;
-    assert!(cluster.get("flags").await.is_some(), "deleted without its deployment stopped");
-    assert_eq!(
-        world.deployments(&a).await[0].3,
-        DeploymentState::Deploying
+    assert!(
+        cluster.get("flags").await.is_some(),
+        "deleted without its deployment stopped"
     );
+    assert_eq!(world.deployments(&a).await[0].3, DeploymentState::Deploying);
 
     iam::define_role(
         world,

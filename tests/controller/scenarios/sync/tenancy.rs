@@ -28,8 +28,24 @@ async fn a_team_reads_its_configuration_and_is_refused_another_teams_until_allow
 ) {
     let (a, b) = iam::two_teams(cluster, world).await;
     let instant = world.strategy("instant", 0, 100.0, 0).await;
-    deploy(world, &a, &instant, br#"{"team":"a"}"#, "application/json", None).await;
-    deploy(world, &b, &instant, br#"{"team":"b"}"#, "application/json", None).await;
+    deploy(
+        world,
+        &a,
+        &instant,
+        br#"{"team":"a"}"#,
+        "application/json",
+        None,
+    )
+    .await;
+    deploy(
+        world,
+        &b,
+        &instant,
+        br#"{"team":"b"}"#,
+        "application/json",
+        None,
+    )
+    .await;
     let operator = Operator::start(cluster, world).await;
 
     let mut own = sync_spec(&a, 15);
@@ -53,7 +69,11 @@ async fn a_team_reads_its_configuration_and_is_refused_another_teams_until_allow
     );
     assert!(message.contains(&b.application), "{message}");
     assert!(
-        super::config_maps(cluster).get_opt("other").await.unwrap().is_none(),
+        super::config_maps(cluster)
+            .get_opt("other")
+            .await
+            .unwrap()
+            .is_none(),
         "team A's sync wrote team B's configuration"
     );
 
@@ -62,8 +82,22 @@ async fn a_team_reads_its_configuration_and_is_refused_another_teams_until_allow
     policy["Statement"][1]["Resource"]
         .as_array_mut()
         .unwrap()
-        .push(format!("arn:aws:appconfig:*:{}:application/{}/*", iam::ACCOUNT, b.application).into());
-    iam::define_role(world, cluster, "team-a", &[subject(cluster, "team-a")], policy).await;
+        .push(
+            format!(
+                "arn:aws:appconfig:*:{}:application/{}/*",
+                iam::ACCOUNT,
+                b.application
+            )
+            .into(),
+        );
+    iam::define_role(
+        world,
+        cluster,
+        "team-a",
+        &[subject(cluster, "team-a")],
+        policy,
+    )
+    .await;
     wait_config_map(cluster, "other", "team B's configuration written", |cm| {
         cm.is_some_and(|cm| text(cm, "config.json").as_deref() == Some(r#"{"team":"b"}"#))
     })
