@@ -72,6 +72,12 @@ pub async fn define_role(
     .await;
 }
 
+/// Defines (or replaces) role `team`, trusting ServiceAccount `team` and allowed what `policy`
+/// allows: a team's role.
+pub async fn team_role(world: &World, cluster: &Cluster, team: &str, policy: Value) {
+    define_role(world, cluster, team, &[subject(cluster, team)], policy).await;
+}
+
 /// What a team's role is allowed: reading AppConfig everywhere (to find IDs by name), and
 /// deploying and reading configuration in its own application only.
 pub fn team_policy(application_id: &str) -> Value {
@@ -110,14 +116,7 @@ pub async fn two_teams(cluster: &Cluster, world: &World) -> (Target, Target) {
     let a = world.target("shop-a", "production", "flags", &[]).await;
     let b = world.target("shop-b", "production", "flags", &[]).await;
     for (team, target) in [("team-a", &a), ("team-b", &b)] {
-        define_role(
-            world,
-            cluster,
-            team,
-            &[subject(cluster, team)],
-            team_policy(&target.application),
-        )
-        .await;
+        team_role(world, cluster, team, team_policy(&target.application)).await;
         service_account(cluster, team, Some(&role_arn(team))).await;
     }
     (a, b)

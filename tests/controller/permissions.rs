@@ -48,14 +48,7 @@ async fn a_full_lifecycle_uses_every_grant_of_the_chart() {
 async fn deployment_lifecycle(cluster: &Cluster, world: &World) {
     let t = world.target("shop", "production", "flags", &[]).await;
     iam::trust_cluster(world, cluster).await;
-    iam::define_role(
-        world,
-        cluster,
-        "shop",
-        &[iam::subject(cluster, "shop")],
-        iam::team_policy(&t.application),
-    )
-    .await;
+    iam::team_role(world, cluster, "shop", iam::team_policy(&t.application)).await;
     iam::service_account(cluster, "shop", Some(&iam::role_arn("shop"))).await;
     let v1 = world.version(&t, &t.profile, "{}", None).await;
     let v2 = world.version(&t, &t.profile, r#"{"v":2}"#, None).await;

@@ -401,17 +401,20 @@ async fn a_call_no_statement_allows_is_refused_with_aws_message_and_runs_nothing
         )
         .await;
     let client = tenancy.appconfig_as(ROLE_A).await;
+    let refused_start = async || {
+        client
+            .start_deployment()
+            .application_id(&fixture.application)
+            .environment_id(&fixture.environment)
+            .configuration_profile_id(&fixture.profile)
+            .configuration_version("1")
+            .deployment_strategy_id("AppConfig.AllAtOnce")
+            .send()
+            .await
+            .unwrap_err()
+    };
 
-    let error = client
-        .start_deployment()
-        .application_id(&fixture.application)
-        .environment_id(&fixture.environment)
-        .configuration_profile_id(&fixture.profile)
-        .configuration_version("1")
-        .deployment_strategy_id("AppConfig.AllAtOnce")
-        .send()
-        .await
-        .unwrap_err();
+    let error = refused_start().await;
     let profile = format!(
         "{}/configurationprofile/{}",
         application_arn(&fixture.application),
@@ -450,16 +453,7 @@ async fn a_call_no_statement_allows_is_refused_with_aws_message_and_runs_nothing
             ]}),
         )
         .await;
-    let error = client
-        .start_deployment()
-        .application_id(&fixture.application)
-        .environment_id(&fixture.environment)
-        .configuration_profile_id(&fixture.profile)
-        .configuration_version("1")
-        .deployment_strategy_id("AppConfig.AllAtOnce")
-        .send()
-        .await
-        .unwrap_err();
+    let error = refused_start().await;
     assert!(
         refusal(error)
             .1

@@ -82,6 +82,13 @@ pub fn current(o: &AppConfigDeployment) -> bool {
 }
 
 /// The Ready condition's (status, reason), when the status is current.
+/// The message of a Stalled condition that must be true (of either kind).
+pub fn stalled_message(stalled: Option<&Condition>) -> String {
+    let stalled = stalled.expect("a Stalled condition");
+    assert_eq!(stalled.status, "True", "{stalled:?}");
+    stalled.message.clone()
+}
+
 pub fn ready(o: &AppConfigDeployment) -> Option<(&str, &str)> {
     current(o)
         .then(|| condition(o, "Ready"))

@@ -4,11 +4,11 @@
 
 use std::sync::Mutex;
 
-use appconfig_operator::api::v1alpha1::{AppConfigDeployment, DeletionPolicy};
+use appconfig_operator::api::v1alpha1::DeletionPolicy;
 use aws_sdk_appconfig::types::DeploymentState;
 use serde_json::json;
 
-use super::{condition, ready, scenario, served, spec, state};
+use super::{condition, ready, scenario, served, spec, stalled_message, state};
 use crate::{
     cluster::Cluster,
     iam::{self, role_arn, service_account, subject, team_policy},
@@ -21,12 +21,6 @@ async fn two_teams(cluster: &Cluster, world: &World) -> (Target, Target) {
     let teams = iam::two_teams(cluster, world).await;
     world.strategy("instant", 0, 100.0, 0).await;
     teams
-}
-
-fn stalled_message(o: &AppConfigDeployment) -> String {
-    let stalled = condition(o, "Stalled").expect("a Stalled condition");
-    assert_eq!(stalled.status, "True");
-    stalled.message.clone()
 }
 
 scenario!(a_team_deploys_its_application_and_is_refused_another_teams);
@@ -57,7 +51,7 @@ async fn a_team_deploys_its_application_and_is_refused_another_teams(
             ready(o) == Some(("False", "AccessDenied"))
         })
         .await;
-    let message = stalled_message(&o);
+    let message = stalled_message(condition(&o, "Stalled"));
     assert!(
         message.contains(&format!(
             "User: arn:aws:sts::{}:assumed-role/team-a/{}.team-a is not authorized to perform: appconfig:StartDeployment on resource: arn:aws:appconfig:",
@@ -99,14 +93,7 @@ async fn lockdown_acts_as_the_default_service_account_and_stalls_where_it_is_mis
     let t = world.target("shop", "production", "flags", &[]).await;
     let v1 = world.version(&t, &t.profile, "{}", None).await;
     world.strategy("instant", 0, 100.0, 0).await;
-    iam::define_role(
-        world,
-        cluster,
-        "deployer",
-        &[subject(cluster, "deployer")],
-        team_policy(&t.application),
-    )
-    .await;
+    iam::team_role(world, cluster, "deployer", team_policy(&t.application)).await;
     let mut config = appconfig_operator::operator::Config::new(test_config(cluster), None);
     config.default_service_account = Some("deployer".into());
     let operator = Operator::launch(cluster, world, config).await;
@@ -119,7 +106,7 @@ async fn lockdown_acts_as_the_default_service_account_and_stalls_where_it_is_mis
             ready(o) == Some(("False", "ServiceAccountNotFound"))
         })
         .await;
-    let message = stalled_message(&o);
+    let message = stalled_message(condition(&o, "Stalled"));
     assert!(
         message.contains(&format!(
             "ServiceAccount {}/deployer (named by the operator's --default-service-account) does not exist",
@@ -164,7 +151,7 @@ async fn a_trust_policy_for_another_service_account_is_refused_by_sts_until_fixe
             ready(o) == Some(("False", "AssumeRoleRefused"))
         })
         .await;
-    let message = stalled_message(&o);
+    let message = stalled_message(condition(&o, "Stalled"));
     assert!(
         message.contains("AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity"),
         "{message}"
@@ -173,14 +160,7 @@ async fn a_trust_policy_for_another_service_account_is_refused_by_sts_until_fixe
     assert_eq!(world.calls("StartDeployment"), 0);
 
     // The platform team fixes the trust policy: no spec change, no resync needed.
-    iam::define_role(
-        world,
-        cluster,
-        "team-a",
-        &[subject(cluster, "team-a")],
-        team_policy(&a.application),
-    )
-    .await;
+    iam::team_role(world, cluster, "team-a", team_policy(&a.application)).await;
     cluster
         .wait_for("flags", "Deployed", |o| {
             ready(o) == Some(("True", "Deployed"))
@@ -206,7 +186,7 @@ async fn fixing_the_annotation_then_the_policy_recovers_without_a_spec_change(
         let o = cluster
             .wait_for("flags", reason, |o| ready(o) == Some(("False", reason)))
             .await;
-        stalled_message(&o)
+        stalled_message(condition(&o, "Stalled"))
     };
     let message = wait_reason("RoleAnnotationMissing").await;
     assert!(
@@ -220,28 +200,14 @@ async fn fixing_the_annotation_then_the_policy_recovers_without_a_spec_change(
         "{message}"
     );
     // Team A's role, by mistake allowed team B's application only.
-    iam::define_role(
-        world,
-        cluster,
-        "team-a",
-        &[subject(cluster, "team-a")],
-        team_policy(&b.application),
-    )
-    .await;
+    iam::team_role(world, cluster, "team-a", team_policy(&b.application)).await;
     service_account(cluster, "team-a", Some(&role_arn("team-a"))).await;
     let message = wait_reason("AccessDenied").await;
     assert!(
         message.contains("is not authorized to perform: appconfig:StartDeployment"),
         "{message}"
     );
-    iam::define_role(
-        world,
-        cluster,
-        "team-a",
-        &[subject(cluster, "team-a")],
-        team_policy(&a.application),
-    )
-    .await;
+    iam::team_role(world, cluster, "team-a", team_policy(&a.application)).await;
     cluster
         .wait_for("flags", "Deployed", |o| {
             ready(o) == Some(("True", "Deployed"))
@@ -316,14 +282,7 @@ async fn a_deleted_stop_resource_stops_its_deployment_as_its_namespace(
         .as_array_mut()
         .unwrap()
         .push(json!({"Effect": "Deny", "Action": "appconfig:StopDeployment", "Resource": "*"}));
-    iam::define_role(
-        world,
-        cluster,
-        "team-a",
-        &[subject(cluster, "team-a")],
-        policy,
-    )
-    .await;
+    iam::team_role(world, cluster, "team-a", policy).await;
     cluster.delete("flags").await;
     let refused_before = world.calls("StopDeployment");
     cluster
@@ -337,14 +296,7 @@ async fn a_deleted_stop_resource_stops_its_deployment_as_its_namespace(
     );
     assert_eq!(world.deployments(&a).await[0].3, DeploymentState::Deploying);
 
-    iam::define_role(
-        world,
-        cluster,
-        "team-a",
-        &[subject(cluster, "team-a")],
-        team_policy(&a.application),
-    )
-    .await;
+    iam::team_role(world, cluster, "team-a", team_policy(&a.application)).await;
     cluster.wait_gone("flags").await;
     assert_eq!(
         world.deployments(&a).await[0].3,

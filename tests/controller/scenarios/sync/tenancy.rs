@@ -8,15 +8,9 @@ use crate::{
     cluster::Cluster,
     iam::{self, role_arn, service_account, subject, team_policy},
     operator::{Operator, test_config},
-    scenarios::scenario,
+    scenarios::{scenario, stalled_message},
     world::World,
 };
-
-fn stalled_message(o: &appconfig_operator::api::v1alpha1::AppConfigSync) -> String {
-    let stalled = condition(o, "Stalled").expect("a Stalled condition");
-    assert_eq!(stalled.status, "True");
-    stalled.message.clone()
-}
 
 scenario!(
     a_team_reads_its_configuration_and_is_refused_another_teams_until_allowed,
@@ -62,7 +56,7 @@ async fn a_team_reads_its_configuration_and_is_refused_another_teams_until_allow
         ready(o) == Some(("False", "AccessDenied"))
     })
     .await;
-    let message = stalled_message(&o);
+    let message = stalled_message(condition(&o, "Stalled"));
     assert!(
         message.contains("is not authorized to perform: appconfig:StartConfigurationSession on resource: arn:aws:appconfig:"),
         "{message}"
@@ -90,14 +84,7 @@ async fn a_team_reads_its_configuration_and_is_refused_another_teams_until_allow
             )
             .into(),
         );
-    iam::define_role(
-        world,
-        cluster,
-        "team-a",
-        &[subject(cluster, "team-a")],
-        policy,
-    )
-    .await;
+    iam::team_role(world, cluster, "team-a", policy).await;
     wait_config_map(cluster, "other", "team B's configuration written", |cm| {
         cm.is_some_and(|cm| text(cm, "config.json").as_deref() == Some(r#"{"team":"b"}"#))
     })
@@ -125,7 +112,7 @@ async fn a_locked_down_sync_stalls_until_its_default_service_account_is_trusted(
         ready(o) == Some(("False", "ServiceAccountNotFound"))
     })
     .await;
-    assert!(stalled_message(&o).contains("--default-service-account"));
+    assert!(stalled_message(condition(&o, "Stalled")).contains("--default-service-account"));
     assert_eq!(world.calls("StartConfigurationSession"), 0);
 
     // The namespace gets its default ServiceAccount, but team A's role does not trust it.
@@ -134,7 +121,7 @@ async fn a_locked_down_sync_stalls_until_its_default_service_account_is_trusted(
         ready(o) == Some(("False", "AssumeRoleRefused"))
     })
     .await;
-    let message = stalled_message(&o);
+    let message = stalled_message(condition(&o, "Stalled"));
     assert!(
         message.contains("Not authorized to perform sts:AssumeRoleWithWebIdentity"),
         "{message}"
