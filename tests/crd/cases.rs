@@ -262,6 +262,30 @@ pub fn all() -> Vec<Case> {
             &["should match"],
         ));
     }
+    for name in ["appconfig", "team-a.deployer"] {
+        cases.push(admitted(
+            &format!("serviceAccountName {name}"),
+            with_spec(|spec| {
+                spec.insert("serviceAccountName".into(), json!(name));
+            }),
+            json!({"serviceAccountName": name}),
+        ));
+    }
+    let patterns: [(&str, &'static [&'static str]); 3] = [
+        ("Team_A", &["should match"]),
+        ("-deployer", &["should match"]),
+        ("", &["should be at least 1 chars long"]),
+    ];
+    for (name, cause) in patterns {
+        cases.push(refused(
+            &format!("serviceAccountName {name:?}"),
+            with_spec(|spec| {
+                spec.insert("serviceAccountName".into(), json!(name));
+            }),
+            "spec.serviceAccountName",
+            cause,
+        ));
+    }
     cases
 }
 
