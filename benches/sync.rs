@@ -214,7 +214,7 @@ impl Running {
             .await;
         let task = tokio::spawn(sync::run(
             fake.client(),
-            Tenancy::new(fake.client(), aws, None),
+            Tenancy::new(fake.client(), aws, None, world.second * 15),
             config,
             metrics,
             CacheSync::unobserved(metrics::APPCONFIGSYNC),

@@ -136,7 +136,12 @@ async fn run_controllers(parts: Parts, stop: Stop) -> Result<(), Error> {
     } = parts;
     readiness.lead();
     // One for both controllers: their resources share ServiceAccounts' role sessions.
-    let tenancy = Tenancy::new(client.clone(), aws, config.default_service_account.clone());
+    let tenancy = Tenancy::new(
+        client.clone(),
+        aws,
+        config.default_service_account.clone(),
+        config.controller.poll_interval,
+    );
     // One line per controller, each with its own `controller` label and readiness.
     let controllers: Vec<ControllerRun> = vec![
         Box::pin(

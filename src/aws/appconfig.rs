@@ -159,13 +159,14 @@ impl AppConfig {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     {
-        self.limit.admit(&self.metrics, metrics::APPCONFIG).await;
-        let result = signer::send(self.renewal.as_deref(), request)
-            .await
-            .map_err(|e| AwsError::new(operation, e));
-        self.metrics
-            .aws_call(metrics::APPCONFIG, operation, &result);
-        result
+        let attempt = || async {
+            self.limit.admit(&self.metrics, metrics::APPCONFIG).await;
+            let result = request().await.map_err(|e| AwsError::new(operation, e));
+            self.metrics
+                .aws_call(metrics::APPCONFIG, operation, &result);
+            result
+        };
+        signer::send(self.renewal.as_deref(), attempt).await
     }
 
     pub async fn list_applications(&self) -> Result<Vec<Named>, AwsError> {

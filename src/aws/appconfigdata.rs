@@ -54,6 +54,20 @@ pub enum PollError {
     Failed(AwsError),
 }
 
+impl PollError {
+    fn aws(&self) -> &AwsError {
+        match self {
+            Self::TokenRejected(aws) | Self::TooEarly(aws) | Self::Failed(aws) => aws,
+        }
+    }
+}
+
+impl signer::MaybeExpired for PollError {
+    fn is_expired_credentials(&self) -> bool {
+        self.aws().is_expired_credentials()
+    }
+}
+
 /// AppConfig Data in one region.
 #[derive(Debug, Clone)]
 pub struct AppConfigData {
@@ -84,49 +98,52 @@ impl AppConfigData {
     /// Opens a configuration session; its initial token.
     pub async fn start_session(&self, request: &SessionRequest) -> Result<String, AwsError> {
         let minimum = i32::try_from(request.minimum_poll_interval_seconds).unwrap_or(i32::MAX);
-        self.limit
-            .admit(&self.metrics, metrics::APPCONFIGDATA)
-            .await;
-        let output = signer::send(self.renewal.as_deref(), || {
-            self.client
+        let attempt = || async {
+            self.limit
+                .admit(&self.metrics, metrics::APPCONFIGDATA)
+                .await;
+            let output = self
+                .client
                 .start_configuration_session()
                 .application_identifier(&request.application)
                 .environment_identifier(&request.environment)
                 .configuration_profile_identifier(&request.profile)
                 .required_minimum_poll_interval_in_seconds(minimum)
                 .send()
-        })
-        .await
-        .map_err(|e| AwsError::new("StartConfigurationSession", e));
-        self.metrics
-            .aws_call(metrics::APPCONFIGDATA, "StartConfigurationSession", &output);
-        output?.initial_configuration_token.ok_or_else(|| {
-            AwsError::incomplete("StartConfigurationSession", "InitialConfigurationToken")
-        })
+                .await
+                .map_err(|e| AwsError::new("StartConfigurationSession", e));
+            self.metrics
+                .aws_call(metrics::APPCONFIGDATA, "StartConfigurationSession", &output);
+            output
+        };
+        signer::send(self.renewal.as_deref(), attempt)
+            .await?
+            .initial_configuration_token
+            .ok_or_else(|| {
+                AwsError::incomplete("StartConfigurationSession", "InitialConfigurationToken")
+            })
     }
 
     /// Reads the configuration with `token`, which is spent whatever the answer.
     pub async fn latest(&self, token: &str) -> Result<Latest, PollError> {
-        self.limit
-            .admit(&self.metrics, metrics::APPCONFIGDATA)
-            .await;
-        // A call refused for its credentials did not spend the token: it goes again as is.
-        let output = signer::send(self.renewal.as_deref(), || {
-            self.client
+        let attempt = || async {
+            self.limit
+                .admit(&self.metrics, metrics::APPCONFIGDATA)
+                .await;
+            let output = self
+                .client
                 .get_latest_configuration()
                 .configuration_token(token)
                 .send()
-        })
-        .await
-        .map_err(classify_poll_error);
-        let counted = output.as_ref().map_err(|e| match e {
-            PollError::TokenRejected(aws) | PollError::TooEarly(aws) | PollError::Failed(aws) => {
-                aws.clone()
-            }
-        });
-        self.metrics
-            .aws_call(metrics::APPCONFIGDATA, OPERATION, &counted);
-        let output = output?;
+                .await
+                .map_err(classify_poll_error);
+            let counted = output.as_ref().map_err(|e| e.aws().clone());
+            self.metrics
+                .aws_call(metrics::APPCONFIGDATA, OPERATION, &counted);
+            output
+        };
+        // A call refused for its credentials did not spend the token: it goes again as is.
+        let output = signer::send(self.renewal.as_deref(), attempt).await?;
         let next_token = output
             .next_poll_configuration_token
             .clone()

@@ -175,11 +175,6 @@ impl AppConfigClients {
             .to_owned()
     }
 
-    /// The client for `region` (the default region when `None`), signing as the operator.
-    pub fn region(&self, region: Option<&str>) -> AppConfig {
-        self.region_as(region, None)
-    }
-
     /// The client for `region`, signing as `signer` (the operator when `None`).
     pub fn region_as(&self, region: Option<&str>, signer: Option<&Signer>) -> AppConfig {
         self.cached(&self.by_region, region, signer, || {
@@ -215,6 +210,13 @@ impl AppConfigClients {
         })
     }
 
+    /// Drops the clients of signer `key`, whose session is over.
+    pub fn forget_signer(&self, key: &str) {
+        let ours = |(_, signer): &ClientKey| signer.as_deref() == Some(key);
+        lock(&self.by_region).retain(|k, _| !ours(k));
+        lock(&self.data_by_region).retain(|k, _| !ours(k));
+    }
+
     /// The rate limit of `region`, or of the default region when `None`: one for every
     /// identity, since AWS throttles per account and region.
     fn limit(&self, region: Option<&str>) -> RateLimit {
@@ -230,13 +232,17 @@ impl AppConfigClients {
         signer: Option<&Signer>,
         make: impl FnOnce() -> C,
     ) -> C {
-        clients
-            .lock()
-            .expect("the client map is never poisoned")
+        lock(clients)
             .entry((self.region_name(region), signer.map(|s| s.key.clone())))
             .or_insert_with(make)
             .clone()
     }
+}
+
+fn lock<C>(
+    clients: &Mutex<HashMap<ClientKey, C>>,
+) -> std::sync::MutexGuard<'_, HashMap<ClientKey, C>> {
+    clients.lock().expect("the client map is never poisoned")
 }
 
 /// The region for resources that name none: `--region`, else AWS_REGION or AWS_DEFAULT_REGION,

@@ -4,10 +4,7 @@
 
 use std::{fmt, future::Future, sync::Arc};
 
-use aws_sdk_appconfig::{
-    config::{SharedCredentialsProvider, http::HttpResponse},
-    error::{ProvideErrorMetadata, SdkError},
-};
+use aws_sdk_appconfig::config::SharedCredentialsProvider;
 
 /// Credentials that are renewed from time to time.
 pub trait Renewal: Send + Sync + fmt::Debug {
@@ -28,31 +25,36 @@ pub struct Signer {
 }
 
 /// The error code by which AWS refuses credentials past their expiration.
-const EXPIRED: &str = "ExpiredTokenException";
+pub const EXPIRED: &str = "ExpiredTokenException";
 
-/// Sends `request()`; when AWS refuses the signer's credentials as expired, sends it once more
-/// with renewed ones, so that the expiry costs the caller nothing. The refused call did nothing
-/// (AWS checks credentials first), so sending again is safe for every operation.
-pub async fn send<T, E, F, Fut>(
+/// An error that may say AWS refused the credentials as expired.
+pub trait MaybeExpired {
+    fn is_expired_credentials(&self) -> bool;
+}
+
+/// Runs `attempt` (a whole call: rate limit, request, count); when AWS refuses the signer's
+/// credentials as expired, runs it once more with renewed ones, so that the expiry costs the
+/// caller nothing. The refused call did nothing (AWS checks credentials first), so sending
+/// again is safe for every operation.
+pub async fn send<T, E, Fut>(
     renewal: Option<&dyn Renewal>,
-    request: F,
-) -> Result<T, SdkError<E, HttpResponse>>
+    attempt: impl Fn() -> Fut,
+) -> Result<T, E>
 where
-    E: ProvideErrorMetadata,
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: MaybeExpired,
+    Fut: Future<Output = Result<T, E>>,
 {
     let Some(renewal) = renewal else {
-        return request().await;
+        return attempt().await;
     };
     let generation = renewal.generation();
-    match request().await {
-        Err(e) if e.code() == Some(EXPIRED) => {
+    match attempt().await {
+        Err(e) if e.is_expired_credentials() => {
             tracing::debug!(
                 "AWS refused the role's credentials as expired; renewing them and sending again"
             );
             renewal.expired(generation);
-            request().await
+            attempt().await
         }
         result => result,
     }

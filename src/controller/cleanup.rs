@@ -43,10 +43,14 @@ pub async fn cleanup(
             ctx.publish(resource, &notice).await;
         }
         Ok(None) => {}
-        // The namespace is going away with its ServiceAccounts: holding the resource would
-        // hold the namespace forever, for a stop that can no longer be made as the namespace.
-        Err(ReconcileFailure::Identity(e @ IdentityError::ServiceAccountNotFound { .. })) => {
-            warn!(resource = %key, error = %e, "cannot stop the deployment of a deleted resource: its ServiceAccount is gone; releasing the resource without stopping it");
+        // The ServiceAccount is gone, or its namespace is being deleted (no token can be asked
+        // for there), and no session of it is left to stop with: holding the resource would hold
+        // its namespace forever, for a stop that can no longer be made as the namespace.
+        Err(ReconcileFailure::Identity(
+            e @ (IdentityError::ServiceAccountNotFound { .. }
+            | IdentityError::NamespaceTerminating { .. }),
+        )) => {
+            warn!(resource = %key, error = %e, "cannot stop the deployment of a deleted resource: it can no longer act as its ServiceAccount; releasing the resource without stopping it");
             let notice = Notice {
                 severity: Severity::Warning,
                 reason: "StopFailed".into(),
@@ -108,7 +112,24 @@ async fn stop_tracked(
     if resource.spec.suspend || resource.spec.deletion_policy != DeletionPolicy::Stop {
         return Ok(None);
     }
-    let aws = identity(resource, ctx).await?.appconfig();
+    let aws = match identity(resource, ctx).await {
+        Ok(access) => access,
+        // Deleted with its namespace, the ServiceAccount may go first: credentials it had are
+        // still good for the stop.
+        Err(
+            e @ (IdentityError::ServiceAccountNotFound { .. }
+            | IdentityError::NamespaceTerminating { .. }),
+        ) => ctx
+            .tenancy
+            .lingering(
+                &resource.namespace().unwrap_or_default(),
+                resource.spec.service_account_name.as_deref(),
+                resource.spec.region.as_deref(),
+            )
+            .ok_or(e)?,
+        Err(e) => return Err(e.into()),
+    }
+    .appconfig();
     let deployment = aws.get_deployment(application, environment, number).await?;
     let state = &deployment.summary.state;
     // A number recorded for an attempt that never started may belong to another profile's

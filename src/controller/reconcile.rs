@@ -99,7 +99,6 @@ pub(super) async fn identity(
             &resource.namespace().unwrap_or_default(),
             resource.spec.service_account_name.as_deref(),
             resource.spec.region.as_deref(),
-            ctx.config.poll_interval,
         )
         .await
 }
@@ -175,7 +174,12 @@ fn failed(
             after
         }
         Retry::Recheck => {
-            let after = ctx.backoff.next(&key, ctx.config.poll_interval);
+            let mut after = ctx.backoff.next(&key, ctx.config.poll_interval);
+            // A fixed ServiceAccount, annotation or trust policy takes effect within a poll
+            // interval (the tenancy layer reuses its reads and failures for half of one).
+            if matches!(failure, ReconcileFailure::Identity(_)) {
+                after = after.min(ctx.config.poll_interval);
+            }
             warn!(resource = %key, reason = summary.reason, error = %failure, retry_in = ?after, "stalled until AWS has what the spec names and lets the resource act on it; create it, fix the ServiceAccount or grant access (or fix the spec), and the resource recovers on its own");
             after
         }

@@ -130,7 +130,6 @@ pub async fn poll(
             &sync.namespace().unwrap_or_default(),
             sync.spec.service_account_name.as_deref(),
             sync.spec.region.as_deref(),
-            this.interval,
         )
         .await
     {
@@ -141,7 +140,7 @@ pub async fn poll(
     let scope = access.scope().to_owned();
     let session = session.filter(|s| {
         s.request == request
-            && s.region == scope
+            && s.scope == scope
             && still_holds(
                 &s.verdict,
                 this.generation,

@@ -28,7 +28,8 @@ pub enum Verdict {
 /// A session in AppConfig Data and the one token that may be used next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    pub region: String,
+    /// The region and identity that opened it (`tenancy::Access::scope`).
+    pub scope: String,
     pub request: SessionRequest,
     token: String,
     /// AppConfig's minimum wait before the token may be used.
@@ -38,14 +39,14 @@ pub struct Session {
 
 impl Session {
     pub fn new(
-        region: String,
+        scope: String,
         request: SessionRequest,
         token: String,
         next_poll: Duration,
         verdict: Verdict,
     ) -> Self {
         Self {
-            region,
+            scope,
             request,
             token,
             next_poll,

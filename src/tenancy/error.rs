@@ -48,6 +48,13 @@ pub enum IdentityError {
     )]
     RoleAnnotationInvalid { account: AccountRef, value: String },
     #[error(
+        "cannot {action} {account}: its namespace is being deleted, and no credentials of it are left"
+    )]
+    NamespaceTerminating {
+        account: AccountRef,
+        action: &'static str,
+    },
+    #[error(
         "the operator may not {action} {account}: {message}; install the chart with tenancy.enabled=true (RBAC get on serviceaccounts and create on serviceaccounts/token)"
     )]
     Forbidden {
@@ -56,9 +63,8 @@ pub enum IdentityError {
         message: String,
     },
     #[error(
-        "STS refused {account}'s token for role {role_arn}: {error}; the role's trust policy must allow sts:AssumeRoleWithWebIdentity from the cluster's OIDC provider for audience sts.amazonaws.com and subject system:serviceaccount:{}:{}",
-        account.namespace,
-        account.name
+        "STS refused {account}'s token for role {role_arn}: {error}{}",
+        sts_advice(error, account)
     )]
     AssumeRoleRefused {
         account: AccountRef,
@@ -80,6 +86,7 @@ impl IdentityError {
             Self::RoleAnnotationMissing { .. } => "RoleAnnotationMissing",
             Self::RoleAnnotationInvalid { .. } => "RoleAnnotationInvalid",
             Self::Forbidden { .. } => "ServiceAccountForbidden",
+            Self::NamespaceTerminating { .. } => "NamespaceTerminating",
             Self::AssumeRoleRefused { .. } => "AssumeRoleRefused",
             Self::Unavailable { .. } => "RetryingAwsError",
         }
@@ -92,6 +99,7 @@ impl IdentityError {
             | Self::RoleAnnotationMissing { account }
             | Self::RoleAnnotationInvalid { account, .. }
             | Self::Forbidden { account, .. }
+            | Self::NamespaceTerminating { account, .. }
             | Self::AssumeRoleRefused { account, .. }
             | Self::Unavailable { account, .. } => *account = to,
         }
@@ -104,14 +112,21 @@ impl IdentityError {
     }
 
     /// What an STS refusal means: a token STS will not take is the trust policy's or the
-    /// provider's matter; throttling or an outage passes.
+    /// provider's matter; throttling, an outage or the identity provider out of reach passes.
+    /// (STS's ExpiredTokenException refuses the web identity token, not credentials: a clock
+    /// far off, which retrying soon does not mend.)
     pub fn from_sts(account: AccountRef, role_arn: &str, error: AwsError) -> Self {
-        match error.kind {
-            ErrorKind::Transient | ErrorKind::Conflict => Self::Unavailable {
+        let passing = match error.code.as_str() {
+            "IDPCommunicationError" => true,
+            "ExpiredTokenException" => false,
+            _ => matches!(error.kind, ErrorKind::Transient | ErrorKind::Conflict),
+        };
+        match passing {
+            true => Self::Unavailable {
                 account,
                 message: error.to_string(),
             },
-            _ => Self::AssumeRoleRefused {
+            false => Self::AssumeRoleRefused {
                 account,
                 role_arn: role_arn.to_owned(),
                 error: Box::new(error),
@@ -126,6 +141,13 @@ impl IdentityError {
             kube::Error::Api(status) if status.code == 404 => {
                 Self::ServiceAccountNotFound { account }
             }
+            // NamespaceLifecycle refuses every create in a namespace being deleted, tokens too.
+            kube::Error::Api(status)
+                if status.code == 403
+                    && status.message.contains("because it is being terminated") =>
+            {
+                Self::NamespaceTerminating { account, action }
+            }
             kube::Error::Api(status) if status.code == 403 => Self::Forbidden {
                 account,
                 action,
@@ -136,5 +158,23 @@ impl IdentityError {
                 message: format!("cannot {action} it: {e}"),
             },
         }
+    }
+}
+
+/// What to check after an STS refusal, by its code.
+fn sts_advice(error: &AwsError, account: &AccountRef) -> String {
+    match error.code.as_str() {
+        "AccessDenied" | "InvalidIdentityToken" | "IDPRejectedClaim" => format!(
+            "; the role's trust policy must allow sts:AssumeRoleWithWebIdentity from the cluster's OIDC provider (registered in IAM) for audience sts.amazonaws.com and subject system:serviceaccount:{}:{}",
+            account.namespace, account.name
+        ),
+        "ExpiredTokenException" => {
+            "; the operator's clock may be far off AWS's: check the node's time synchronisation"
+                .to_owned()
+        }
+        "RegionDisabledException" => {
+            "; activate STS in this region (IAM account settings), or set spec.region".to_owned()
+        }
+        _ => String::new(),
     }
 }

@@ -38,6 +38,10 @@ struct Inner {
     default_service_account: Option<String>,
     accounts: ServiceAccounts,
     sessions: Mutex<HashMap<SessionKey, Arc<RoleSession>>>,
+    /// How long a ServiceAccount read, or a failed renewal, is reused: half a poll interval, so
+    /// that every recheck a poll interval apart reads afresh, and a fixed annotation, trust
+    /// policy or ServiceAccount takes effect within one poll interval.
+    reuse: Duration,
 }
 
 /// A resource's AWS access: clients signing as its identity.
@@ -70,10 +74,13 @@ impl Access {
 }
 
 impl Tenancy {
+    /// Resources that name no ServiceAccount act as `default_service_account` (none: as the
+    /// operator); changes to ServiceAccounts take effect within `poll_interval`.
     pub fn new(
         client: Client,
         aws: AppConfigClients,
         default_service_account: Option<String>,
+        poll_interval: Duration,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -82,28 +89,23 @@ impl Tenancy {
                 aws,
                 default_service_account,
                 sessions: Mutex::default(),
+                reuse: poll_interval / 2,
             }),
         }
     }
 
     /// The AWS access of a resource in `namespace` that names `service_account` (or none) and
-    /// `region` (or none). A ServiceAccount's annotation is read at most `max_age` ago; its
-    /// credentials are renewed here when due, so that a failure is the resource's to report.
+    /// `region` (or none). Its credentials are renewed here when due, so that a failure is the
+    /// resource's to report.
     pub async fn access(
         &self,
         namespace: &str,
         service_account: Option<&str>,
         region: Option<&str>,
-        max_age: Duration,
     ) -> Result<Access, IdentityError> {
         let inner = &self.inner;
         let region_name = inner.aws.region_name(region);
-        let chosen = match (service_account, &inner.default_service_account) {
-            (Some(name), _) => Some((name, ChosenBy::Spec)),
-            (None, Some(name)) => Some((name.as_str(), ChosenBy::Default)),
-            (None, None) => None,
-        };
-        let Some((name, chosen_by)) = chosen else {
+        let Some((name, chosen_by)) = self.chosen(service_account) else {
             return Ok(Access {
                 aws: inner.aws.clone(),
                 region: region.map(str::to_owned),
@@ -116,7 +118,7 @@ impl Tenancy {
             name: name.to_owned(),
             chosen_by,
         };
-        let role_arn = inner.accounts.role_arn(&account, max_age).await?;
+        let role_arn = inner.accounts.role_arn(&account, inner.reuse).await?;
         let key = SessionKey {
             namespace: namespace.to_owned(),
             service_account: name.to_owned(),
@@ -125,13 +127,53 @@ impl Tenancy {
         };
         let session = self.session(key, &account, region);
         session.credentials(&account).await?;
+        Ok(self.signing_as(&session, region))
+    }
+
+    /// The ServiceAccount a resource acts as, and what chose it; `None`: the operator.
+    fn chosen<'a>(&'a self, service_account: Option<&'a str>) -> Option<(&'a str, ChosenBy)> {
+        match (service_account, &self.inner.default_service_account) {
+            (Some(name), _) => Some((name, ChosenBy::Spec)),
+            (None, Some(name)) => Some((name.as_str(), ChosenBy::Default)),
+            (None, None) => None,
+        }
+    }
+
+    /// Access through a session of the resource's ServiceAccount whose credentials are still
+    /// valid, whatever became of the ServiceAccount since: what a resource being deleted with
+    /// its namespace still has to stop its deployment with.
+    pub fn lingering(
+        &self,
+        namespace: &str,
+        service_account: Option<&str>,
+        region: Option<&str>,
+    ) -> Option<Access> {
+        let (name, _) = self.chosen(service_account)?;
+        let region_name = self.inner.aws.region_name(region);
+        let session = self
+            .inner
+            .sessions
+            .lock()
+            .expect("never poisoned")
+            .iter()
+            .find(|(k, s)| {
+                k.namespace == namespace
+                    && k.service_account == name
+                    && k.region == region_name
+                    && s.holds_valid_credentials()
+            })
+            .map(|(_, s)| s.clone())?;
+        Some(self.signing_as(&session, region))
+    }
+
+    fn signing_as(&self, session: &Arc<RoleSession>, region: Option<&str>) -> Access {
         let signer = session.signer();
-        Ok(Access {
-            aws: inner.aws.clone(),
+        Access {
+            aws: self.inner.aws.clone(),
             region: region.map(str::to_owned),
-            scope: signer.key.clone(),
+            scope: session.key().describe(),
             signer: Some(signer),
-        })
+        }
     }
 
     /// The session of `key`, made the first time. Idle sessions are dropped on the way (an
@@ -144,7 +186,13 @@ impl Tenancy {
     ) -> Arc<RoleSession> {
         let inner = &self.inner;
         let mut sessions = inner.sessions.lock().expect("never poisoned");
-        sessions.retain(|_, s| !s.is_idle());
+        sessions.retain(|_, s| {
+            let idle = s.is_idle();
+            if idle {
+                inner.aws.forget_signer(&s.signer_key());
+            }
+            !idle
+        });
         sessions
             .entry(key.clone())
             .or_insert_with(|| {
@@ -153,6 +201,7 @@ impl Tenancy {
                     account.clone(),
                     inner.client.clone(),
                     inner.aws.sts(region),
+                    inner.reuse,
                 ))
             })
             .clone()

@@ -33,8 +33,8 @@ impl ServiceAccounts {
         }
     }
 
-    /// The role ARN of `account`, read at most `max_age` ago: a changed annotation takes effect
-    /// within that time.
+    /// The role ARN of `account` (or why there is none), read at most `max_age` ago: a changed
+    /// annotation or ServiceAccount takes effect within that time.
     pub async fn role_arn(&self, account: &AccountRef, max_age: Duration) -> Lookup {
         let key = (account.namespace.clone(), account.name.clone());
         if let Some((at, lookup)) = self.read.lock().expect("never poisoned").get(&key)

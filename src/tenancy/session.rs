@@ -4,7 +4,10 @@
 //! resources cost one TokenRequest and one AssumeRoleWithWebIdentity per credential lifetime.
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant, SystemTime},
 };
 
@@ -27,8 +30,9 @@ pub const AUDIENCE: &str = "sts.amazonaws.com";
 const TOKEN_SECONDS: i64 = 600;
 
 /// Credentials are renewed this long before they expire, so that no call carries credentials
-/// that expire on the way.
-const RENEW_BEFORE: Duration = Duration::from_secs(300);
+/// that expire on the way; no longer, so that a session costs one TokenRequest and one
+/// AssumeRoleWithWebIdentity per credential lifetime, as good as (an hour less 30 s).
+const RENEW_BEFORE: Duration = Duration::from_secs(30);
 
 /// Credentials whose stated expiry is already near (a clock far off AWS's) are still used for
 /// this long: renewing on every call would not make them last longer.
@@ -48,7 +52,8 @@ pub struct SessionKey {
 }
 
 impl SessionKey {
-    fn describe(&self) -> String {
+    /// The region and identity, as caches of what the identity may see are keyed.
+    pub fn describe(&self) -> String {
         format!(
             "{}/{}/{}/{}",
             self.region, self.namespace, self.service_account, self.role_arn
@@ -61,11 +66,18 @@ struct Current {
     credentials: Credentials,
     /// When to renew them.
     renew_at: SystemTime,
+    /// When they stop being valid, as STS stated it.
+    expires_at: SystemTime,
     generation: u64,
 }
 
+/// Tells sessions apart in client caches: a session made again for the same key (after it was
+/// idle) gets clients of its own.
+static SESSIONS: AtomicU64 = AtomicU64::new(0);
+
 pub struct RoleSession {
     key: SessionKey,
+    serial: u64,
     account: AccountRef,
     session_name: String,
     client: Client,
@@ -73,6 +85,11 @@ pub struct RoleSession {
     current: Mutex<Option<Current>>,
     /// Held while renewing: resources that need the credentials at once wait for one renewal.
     renewing: tokio::sync::Mutex<u64>,
+    /// The last renewal's failure, told to whoever asks within `hold` of it instead of asking
+    /// the API server and STS again: a broken ServiceAccount or trust policy costs one attempt
+    /// per `hold`, whatever the number of resources acting as it.
+    failure: Mutex<Option<(Instant, IdentityError)>>,
+    hold: Duration,
     last_used: Mutex<Instant>,
 }
 
@@ -86,23 +103,42 @@ impl std::fmt::Debug for RoleSession {
 }
 
 impl RoleSession {
-    pub fn new(key: SessionKey, account: AccountRef, client: Client, sts: Sts) -> Self {
+    /// A session that retries a failed renewal no sooner than `hold` after it.
+    pub fn new(
+        key: SessionKey,
+        account: AccountRef,
+        client: Client,
+        sts: Sts,
+        hold: Duration,
+    ) -> Self {
         Self {
             session_name: session_name(&key.namespace, &key.service_account),
             key,
+            serial: SESSIONS.fetch_add(1, Ordering::Relaxed),
             account,
             client,
             sts,
             current: Mutex::default(),
             renewing: tokio::sync::Mutex::new(0),
+            failure: Mutex::default(),
+            hold,
             last_used: Mutex::new(Instant::now()),
         }
+    }
+
+    /// Names this session in client caches.
+    pub fn signer_key(&self) -> String {
+        format!("{}#{}", self.key.describe(), self.serial)
+    }
+
+    pub fn key(&self) -> &SessionKey {
+        &self.key
     }
 
     /// The signer for clients acting in this session.
     pub fn signer(self: &Arc<Self>) -> Signer {
         Signer {
-            key: self.key.describe(),
+            key: self.signer_key(),
             provider: SharedCredentialsProvider::new(Provider(self.clone())),
             renewal: self.clone(),
         }
@@ -112,25 +148,65 @@ impl RoleSession {
     /// errors as the asking resource chose it.
     pub async fn credentials(&self, account: &AccountRef) -> Result<Credentials, IdentityError> {
         *self.last_used.lock().expect("never poisoned") = Instant::now();
-        if let Some(credentials) = self.usable() {
+        if let Some(credentials) = self.current(|c| c.renew_at) {
             return Ok(credentials);
         }
-        let mut renewals = self.renewing.lock().await;
-        // Renewed by whoever held the lock before.
-        if let Some(credentials) = self.usable() {
+        // Due but still valid: one caller renews, the others go on with them meanwhile, and
+        // keep them if the renewal fails (it is tried again at the next call after `hold`).
+        if let Some(valid) = self.current(|c| c.expires_at) {
+            let Ok(renewals) = self.renewing.try_lock() else {
+                return Ok(valid);
+            };
+            if self.recent_failure().is_some() {
+                return Ok(valid);
+            }
+            return Ok(self.renew(renewals, account).await.unwrap_or(valid));
+        }
+        let renewals = self.renewing.lock().await;
+        // Renewed, or refused, while this caller waited.
+        if let Some(credentials) = self.current(|c| c.renew_at) {
             return Ok(credentials);
         }
-        let token = self.token(account).await?;
-        let credentials = self
-            .sts
-            .assume_role_with_web_identity(&self.key.role_arn, &self.session_name, &token)
-            .await
-            .map_err(|e| IdentityError::from_sts(account.clone(), &self.key.role_arn, e))?;
+        if let Some(mut failure) = self.recent_failure() {
+            failure.set_account(account.clone());
+            return Err(failure);
+        }
+        self.renew(renewals, account).await
+    }
+
+    /// Exchanges a new token for credentials, holding the renewal lock.
+    async fn renew(
+        &self,
+        mut renewals: tokio::sync::MutexGuard<'_, u64>,
+        account: &AccountRef,
+    ) -> Result<Credentials, IdentityError> {
+        let assumed = match self.token(account).await {
+            Ok(token) => self
+                .sts
+                .assume_role_with_web_identity(&self.key.role_arn, &self.session_name, &token)
+                .await
+                .map_err(|e| IdentityError::from_sts(account.clone(), &self.key.role_arn, e)),
+            Err(e) => Err(e),
+        };
+        let credentials = match assumed {
+            Ok(credentials) => credentials,
+            Err(e) => {
+                tracing::debug!(
+                    namespace = %self.key.namespace,
+                    service_account = %self.key.service_account,
+                    role_arn = %self.key.role_arn,
+                    error = %e,
+                    "cannot assume the ServiceAccount's role"
+                );
+                *self.failure.lock().expect("never poisoned") = Some((Instant::now(), e.clone()));
+                return Err(e);
+            }
+        };
         *renewals += 1;
         let now = SystemTime::now();
-        let renew_at = credentials
-            .expiry()
-            .and_then(|expiry| expiry.checked_sub(RENEW_BEFORE))
+        let expires_at = credentials.expiry().unwrap_or(now + MINIMUM_USE);
+        let renew_at = expires_at
+            .checked_sub(RENEW_BEFORE)
             .unwrap_or(now)
             .max(now + MINIMUM_USE);
         tracing::debug!(
@@ -140,21 +216,39 @@ impl RoleSession {
             region = %self.key.region,
             "assumed the ServiceAccount's role"
         );
+        *self.failure.lock().expect("never poisoned") = None;
         *self.current.lock().expect("never poisoned") = Some(Current {
             credentials: credentials.clone(),
             renew_at,
+            expires_at: expires_at.max(renew_at),
             generation: *renewals,
         });
         Ok(credentials)
     }
 
-    fn usable(&self) -> Option<Credentials> {
+    /// The current credentials, while `until` of them is ahead.
+    fn current(&self, until: impl Fn(&Current) -> SystemTime) -> Option<Credentials> {
         self.current
             .lock()
             .expect("never poisoned")
             .as_ref()
-            .filter(|c| SystemTime::now() < c.renew_at)
+            .filter(|c| SystemTime::now() < until(c))
             .map(|c| c.credentials.clone())
+    }
+
+    fn recent_failure(&self) -> Option<IdentityError> {
+        self.failure
+            .lock()
+            .expect("never poisoned")
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < self.hold)
+            .map(|(_, e)| e.clone())
+    }
+
+    /// Whether the session still holds credentials that have not expired: a resource being
+    /// deleted may still stop its deployment with them after its ServiceAccount is gone.
+    pub fn holds_valid_credentials(&self) -> bool {
+        self.current(|c| c.expires_at).is_some()
     }
 
     /// A fresh token of the ServiceAccount for STS.

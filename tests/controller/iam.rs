@@ -142,6 +142,13 @@ pub async fn service_account(cluster: &Cluster, name: &str, role_arn: Option<&st
         .expect("the ServiceAccount is applied");
 }
 
+pub async fn delete_service_account(cluster: &Cluster, name: &str) {
+    Api::<ServiceAccount>::namespaced(cluster.client.clone(), &cluster.namespace)
+        .delete(name, &Default::default())
+        .await
+        .expect("the ServiceAccount is deleted");
+}
+
 async fn read(cluster: &Cluster, path: &str) -> Value {
     let request = http::Request::get(path).body(Vec::new()).unwrap();
     let text = cluster

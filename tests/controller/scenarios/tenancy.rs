@@ -304,3 +304,29 @@ async fn a_deleted_stop_resource_stops_its_deployment_as_its_namespace(
     );
     operator.stop().await;
 }
+
+scenario!(a_stop_resource_whose_service_account_went_first_still_stops_its_deployment);
+async fn a_stop_resource_whose_service_account_went_first_still_stops_its_deployment(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let (a, _) = two_teams(cluster, world).await;
+    let v1 = world.version(&a, &a.profile, "{}", None).await;
+    world.strategy("slow", 600, 10.0, 0).await;
+    let operator = Operator::start(cluster, world).await;
+    let mut declared = spec(&a, &v1, "slow");
+    declared.service_account_name = Some("team-a".into());
+    declared.deletion_policy = DeletionPolicy::Stop;
+    cluster.apply("flags", &declared).await;
+    cluster
+        .wait_for("flags", "DEPLOYING", |o| state(o) == Some("DEPLOYING"))
+        .await;
+
+    // As when the namespace is deleted: its ServiceAccounts may go before the resource, whose
+    // finalizer holds it. The role session's credentials are still good for the stop.
+    iam::delete_service_account(cluster, "team-a").await;
+    cluster.delete("flags").await;
+    cluster.wait_gone("flags").await;
+    assert_eq!(world.deployments(&a).await[0].3, DeploymentState::RolledBack);
+    operator.stop().await;
+}
