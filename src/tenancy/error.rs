@@ -63,7 +63,7 @@ pub enum IdentityError {
     AssumeRoleRefused {
         account: AccountRef,
         role_arn: String,
-        error: AwsError,
+        error: Box<AwsError>,
     },
     #[error("cannot act as {account} yet: {message}")]
     Unavailable {
@@ -114,7 +114,7 @@ impl IdentityError {
             _ => Self::AssumeRoleRefused {
                 account,
                 role_arn: role_arn.to_owned(),
-                error,
+                error: Box::new(error),
             },
         }
     }
