@@ -8,6 +8,17 @@
 //! calls of its first 5 seconds and how long until it has looked at every environment again:
 //! the cost that `--aws-qps` bounds.
 //!
+//! By default the resources act in AWS as 10 ServiceAccounts of their namespace, round-robin
+//! (`spec.serviceAccountName`), each annotated with a role that trusts only it and may do
+//! anything in AppConfig: the fake API server's issuer is registered with the emulator's IAM,
+//! and the operator gets each ServiceAccount's token with the TokenRequest API and exchanges it
+//! with STS AssumeRoleWithWebIdentity. The bench prints the TokenRequests and STS calls until
+//! all are Ready, in the settled window, and per credential lifetime: the emulator's clock is
+//! moved past the credentials' 3,600 s, so that each ServiceAccount's next call is refused with
+//! ExpiredTokenException and renews its session, and every resource resyncs once more. The
+//! claim: 1,000 resources sharing 10 ServiceAccounts cost at most 10 of each per hour. The
+//! restarted operator's new sessions are counted too.
+//!
 //! `cargo bench --bench controller`. Environment overrides for quick runs:
 //! - `BENCH_RESOURCES`: resources and environments, default 1000 (at most 2000, the emulator's
 //!   quotas: 100 applications of 20 environments);
@@ -17,7 +28,9 @@
 //! - `BENCH_AWS_QPS`: the operator's `--aws-qps`, default 10 as the operator's (0: no limit).
 //!   The settled resources' resyncs must fit in it: 1,000 resources resynced every 10 s need 100
 //!   calls a second, so a limited run wants `BENCH_RESYNC_SECONDS=600` (the operator's default);
-//! - `BENCH_LOG_LEVEL`: the operator's `--log-level`, default `warn`.
+//! - `BENCH_LOG_LEVEL`: the operator's `--log-level`, default `warn`;
+//! - `BENCH_SERVICE_ACCOUNTS`: the ServiceAccounts the resources act as, default 10 (at most
+//!   one a resource); 0: every resource acts as the operator itself, as before tenancy.
 
 #[path = "../tests/support/fake_api_server/mod.rs"]
 mod fake_api_server;
@@ -39,13 +52,14 @@ use std::{
 
 use appconfig_operator::{
     api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentSpec},
-    emulator::Quotas,
+    emulator::{Quotas, iam::RoleDefinition},
 };
 use fake_api_server::FakeApiServer;
 use futures::future::join_all;
+use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::{
     Api,
-    api::{Patch, PatchParams, PostParams},
+    api::{ObjectMeta, Patch, PatchParams, PostParams},
 };
 use report::{note, row};
 use serde_json::{Value, json};
@@ -70,6 +84,13 @@ const READY_TARGET: Duration = Duration::from_secs(60);
 const P99_TARGET: Duration = Duration::from_millis(250);
 const RSS_TARGET_KIB: u64 = 64 * 1024;
 
+/// The emulator's STS operation, counted apart from the AppConfig calls.
+const STS_OPERATION: &str = "AssumeRoleWithWebIdentity";
+/// The account the emulator's ARNs name.
+const ACCOUNT: &str = "123456789012";
+/// How long the emulator's STS credentials last, in emulated time (its most and default).
+const CREDENTIAL_LIFETIME: Duration = Duration::from_secs(3600);
+
 struct Settings {
     resources: usize,
     changes: usize,
@@ -77,6 +98,8 @@ struct Settings {
     window: Duration,
     /// The operator's `--aws-qps`; 0 is no limit.
     aws_qps: f64,
+    /// The ServiceAccounts the resources act as, round-robin; 0: the operator's own identity.
+    service_accounts: usize,
 }
 
 impl Settings {
@@ -100,6 +123,7 @@ impl Settings {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(DEFAULT_AWS_QPS),
+            service_accounts: env_number("BENCH_SERVICE_ACCOUNTS", 10).min(resources),
         }
     }
 }
@@ -119,6 +143,7 @@ async fn main() {
     let targets = arrange(&world, settings.resources).await;
     let fake = FakeApiServer::new();
     let api_server = fake.serve().await.expect("the fake API server listens");
+    arrange_tenancy(&world, &fake, settings.service_accounts).await;
     let dir = tempfile::tempdir().expect("a temporary directory");
     let endpoint = world.emulator.endpoint_url();
     let launch = Launch {
@@ -139,9 +164,10 @@ async fn main() {
     }
     measure_changes(&world, &fake, &resources, &targets, &settings).await;
     measure_settled(&world, &fake, &names, &settings).await;
+    measure_credential_lifetime(&world, &fake, &names, &settings).await;
     report_rss(operator.peak_rss_kib());
     operator.stop();
-    measure_restart(&world, &launch).await;
+    measure_restart(&world, &fake, &launch).await;
     world.emulator.shutdown().await.expect("the emulator stops");
 }
 
@@ -158,6 +184,135 @@ fn environment_name(index: usize) -> String {
 
 fn resource_name(index: usize) -> String {
     format!("acd-{index:04}")
+}
+
+fn service_account_name(index: usize) -> String {
+    format!("bench-sa-{index}")
+}
+
+fn role_arn(service_account: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:role/{service_account}")
+}
+
+/// IAM as a platform team sets it up for `service_accounts` tenants: the cluster's issuer
+/// registered as an OIDC provider from what the API server publishes (as `eksctl utils
+/// associate-iam-oidc-provider` does), and for each ServiceAccount `bench-sa-<i>` a role
+/// trusting only its tokens, allowed all of AppConfig (the figures are call counts, not
+/// refusals), named by the ServiceAccount's `eks.amazonaws.com/role-arn`.
+async fn arrange_tenancy(world: &World, fake: &FakeApiServer, service_accounts: usize) {
+    if service_accounts == 0 {
+        return;
+    }
+    let client = fake.client();
+    let discovery = read_json(&client, "/.well-known/openid-configuration").await;
+    let jwks = read_json(&client, "/openid/v1/jwks").await;
+    let issuer = discovery["issuer"]
+        .as_str()
+        .expect("the discovery document names the issuer");
+    let control = world.emulator.control();
+    control
+        .register_oidc_provider(issuer, jwks)
+        .expect("the emulator registers the issuer");
+    let accounts: Api<ServiceAccount> = Api::namespaced(client, NAMESPACE);
+    for index in 0..service_accounts {
+        let name = service_account_name(index);
+        let role: RoleDefinition = serde_json::from_value(json!({
+            "roleArn": role_arn(&name),
+            "trust": {
+                "issuer": issuer,
+                "audience": "sts.amazonaws.com",
+                "subjects": [format!("system:serviceaccount:{NAMESPACE}:{name}")],
+            },
+            "policy": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "appconfig:*", "Resource": "*"}],
+            },
+        }))
+        .expect("a role definition");
+        control
+            .define_role(role)
+            .expect("the emulator defines the role");
+        let account = ServiceAccount {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                namespace: Some(NAMESPACE.into()),
+                annotations: Some(
+                    [("eks.amazonaws.com/role-arn".to_owned(), role_arn(&name))].into(),
+                ),
+                ..ObjectMeta::default()
+            },
+            ..ServiceAccount::default()
+        };
+        accounts
+            .create(&PostParams::default(), &account)
+            .await
+            .expect("the ServiceAccount is created");
+    }
+}
+
+async fn read_json(client: &kube::Client, path: &str) -> Value {
+    let request = http::Request::get(path)
+        .body(Vec::new())
+        .expect("a request");
+    let text = client
+        .request_text(request)
+        .await
+        .unwrap_or_else(|e| panic!("the API server serves {path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is JSON: {e}: {text}"))
+}
+
+/// What the resources' identities have cost so far: TokenRequests the API server answered and
+/// AssumeRoleWithWebIdentity calls STS received (refused ones included).
+#[derive(Clone, Copy)]
+struct IdentityCost {
+    tokens: usize,
+    sts: u64,
+}
+
+impl IdentityCost {
+    fn now(world: &World, fake: &FakeApiServer) -> Self {
+        Self {
+            tokens: fake.token_requests().len(),
+            sts: world.calls(STS_OPERATION),
+        }
+    }
+
+    fn since(self, world: &World, fake: &FakeApiServer) -> Self {
+        let now = Self::now(world, fake);
+        Self {
+            tokens: now.tokens - self.tokens,
+            sts: now.sts - self.sts,
+        }
+    }
+
+    /// Two rows, `figure` naming the calls: each at most `most`.
+    fn report(self, figure: &str, most: usize) {
+        let target = if most == 0 {
+            "0".to_owned()
+        } else {
+            format!("≤ {most}")
+        };
+        row(
+            &format!("{figure}: TokenRequests"),
+            &self.tokens.to_string(),
+            &target,
+            Some(self.tokens <= most),
+        );
+        row(
+            &format!("{figure}: AssumeRoleWithWebIdentity"),
+            &self.sts.to_string(),
+            &target,
+            Some(self.sts <= most as u64),
+        );
+    }
+}
+
+/// The AppConfig (and AppConfig Data) calls the emulator received so far, by operation: STS's
+/// are the identities' cost, counted apart.
+fn appconfig_calls(world: &World) -> BTreeMap<String, u64> {
+    let mut calls = world.emulator.control().calls();
+    calls.remove(STS_OPERATION);
+    calls
 }
 
 /// One environment per resource, as many to an application as the quota allows, and in each
@@ -297,14 +452,17 @@ impl Drop for Operator {
     }
 }
 
-fn resource(index: usize) -> AppConfigDeployment {
-    let spec = AppConfigDeploymentSpec::new(
+fn resource(index: usize, service_accounts: usize) -> AppConfigDeployment {
+    let mut spec = AppConfigDeploymentSpec::new(
         application_name(index),
         environment_name(index),
         PROFILE,
         "1",
         STRATEGY,
     );
+    if service_accounts > 0 {
+        spec.service_account_name = Some(service_account_name(index % service_accounts));
+    }
     let mut resource = AppConfigDeployment::new(&resource_name(index), spec);
     resource.metadata.namespace = Some(NAMESPACE.into());
     resource
@@ -318,11 +476,15 @@ async fn create_and_wait(
     names: &[String],
     settings: &Settings,
 ) -> bool {
-    let calls_before = world.emulator.control().calls();
+    let calls_before = appconfig_calls(world);
+    let identities = IdentityCost::now(world, fake);
     let started = Instant::now();
     for index in 0..names.len() {
         resources
-            .create(&PostParams::default(), &resource(index))
+            .create(
+                &PostParams::default(),
+                &resource(index, settings.service_accounts),
+            )
             .await
             .expect("the resource is created");
     }
@@ -336,7 +498,8 @@ async fn create_and_wait(
         _ => READY_TARGET * 2,
     };
     let outcome = wait_ready(fake, names, started, limit).await;
-    let calls = difference(&world.emulator.control().calls(), &calls_before);
+    let calls = difference(&appconfig_calls(world), &calls_before);
+    let identities = identities.since(world, fake);
     let total: u64 = calls.values().sum();
     // With a limit, nothing but the limit may slow them down: the calls made, at the limit,
     // within the same margin as without one.
@@ -370,6 +533,8 @@ async fn create_and_wait(
         created.as_secs_f64(),
         format_calls(&calls)
     ));
+    identities.report("until all Ready", settings.service_accounts);
+    note(&identity_note(settings));
     outcome.is_ok()
 }
 
@@ -516,11 +681,13 @@ async fn measure_settled(
     }
     // The last status writes bring their resources back once more; let those pass.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let calls_before = world.emulator.control().calls();
+    let calls_before = appconfig_calls(world);
+    let identities = IdentityCost::now(world, fake);
     let writes_before = fake.writes().len();
     tokio::time::sleep(settings.window).await;
-    let calls = difference(&world.emulator.control().calls(), &calls_before);
+    let calls = difference(&appconfig_calls(world), &calls_before);
     let writes = fake.writes().len() - writes_before;
+    let identities = identities.since(world, fake);
 
     let resources = settings.resources as f64;
     let intervals = settings.window.as_secs_f64() / settings.resync.as_secs_f64();
@@ -564,18 +731,119 @@ async fn measure_settled(
         total as f64 / resources / intervals,
         DEFAULT_RESYNC.as_secs() / 60,
     ));
+    identities.report("settled", 0);
+}
+
+/// Figure 5, with tenancy: what a credential lifetime costs at steady state. The emulator's
+/// clock moves past the sessions' 3,600 s (only STS's credentials and the completed deployments
+/// notice), so each ServiceAccount's next call is refused with ExpiredTokenException and its
+/// session renews at once; every resource then resyncs at least once more. The claim: at most
+/// one TokenRequest and one AssumeRoleWithWebIdentity per ServiceAccount per lifetime, and no
+/// resource notices.
+async fn measure_credential_lifetime(
+    world: &World,
+    fake: &FakeApiServer,
+    names: &[String],
+    settings: &Settings,
+) {
+    if settings.service_accounts == 0 {
+        note("credential lifetime: not measured, the resources act as the operator itself");
+        return;
+    }
+    if let Err(pending) = wait_ready(fake, names, Instant::now(), READY_TARGET).await {
+        panic!("{pending} resources were not Ready before the credential lifetime");
+    }
+    let calls_before = appconfig_calls(world);
+    let identities = IdentityCost::now(world, fake);
+    let advance = CREDENTIAL_LIFETIME + Duration::from_secs(60);
+    world.advance(advance.as_secs());
+    let started = Instant::now();
+    // Every environment listed once more since the clock moved, then one more resync interval:
+    // each resource's periodic resync has come round at least once.
+    let limit = match settings.aws_qps {
+        qps if qps > 0.0 => {
+            Duration::from_secs(600).max(Duration::from_secs_f64(names.len() as f64 * 3.0 / qps))
+        }
+        _ => Duration::from_secs(600),
+    };
+    let listed = loop {
+        let calls = difference(&appconfig_calls(world), &calls_before);
+        if calls.get("ListDeployments").copied().unwrap_or(0) >= names.len() as u64 {
+            break true;
+        }
+        if started.elapsed() > limit {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(settings.resync + Duration::from_secs(2)).await;
+    let took = started.elapsed();
+    let calls = difference(&appconfig_calls(world), &calls_before);
+    let identities = identities.since(world, fake);
+    let lists = calls.get("ListDeployments").copied().unwrap_or(0);
+    identities.report("per credential hour", settings.service_accounts);
+    let (mut unready, mut stalled) = (0, 0);
+    for name in names {
+        let object = fake.get(ACD_PREFIX, Some(NAMESPACE), ACD_PLURAL, name);
+        unready += usize::from(!object.as_ref().is_some_and(is_ready));
+        stalled += usize::from(object.as_ref().is_some_and(is_stalled));
+    }
+    row(
+        "per credential hour: resources not Ready / Stalled",
+        &format!("{unready} / {stalled}"),
+        "0 / 0",
+        Some(listed && unready == 0 && stalled == 0),
+    );
+    note(&format!(
+        "clock moved {} s forward, past every session's 3,600 s; counted over {:.1} s of wall time in which every environment was listed {}: {lists} ListDeployments{}; AppConfig calls: {}",
+        advance.as_secs(),
+        took.as_secs_f64(),
+        if listed {
+            "at least once"
+        } else {
+            "NOT once (limit reached)"
+        },
+        if listed { "" } else { " only" },
+        format_calls(&calls)
+    ));
+    note(&format!(
+        "renewed on ExpiredTokenException; at the operator's own renewal, 300 s before the stated expiry, a session lasts 3,300 s: {:.1} TokenRequests and AssumeRoleWithWebIdentity calls an hour for {} ServiceAccounts",
+        settings.service_accounts as f64 * 3600.0 / 3300.0,
+        settings.service_accounts
+    ));
+}
+
+fn is_stalled(object: &Value) -> bool {
+    object["status"]["conditions"]
+        .as_array()
+        .is_some_and(|conditions| {
+            conditions
+                .iter()
+                .any(|c| c["type"] == "Stalled" && c["status"] == "True")
+        })
+}
+
+fn identity_note(settings: &Settings) -> String {
+    match settings.service_accounts {
+        0 => "identity: the operator's own credentials for every resource".to_owned(),
+        n => format!(
+            "identity: {} resources round-robin over {n} ServiceAccounts, one role and session each",
+            settings.resources
+        ),
+    }
 }
 
 /// Figure 5: the operator restarted over settled resources, as in a rolling update. It has
 /// every resource's IDs from its status, so it lists each environment once to check for drift;
 /// a rate limit spreads those calls out.
-async fn measure_restart(world: &World, launch: &Launch<'_>) {
+async fn measure_restart(world: &World, fake: &FakeApiServer, launch: &Launch<'_>) {
     let settings = launch.settings;
-    let before = world.emulator.control().calls();
+    let before = appconfig_calls(world);
+    let identities = IdentityCost::now(world, fake);
     let started = Instant::now();
     let operator = launch.spawn("restarted-operator").await;
     tokio::time::sleep(RESTART_WINDOW.saturating_sub(started.elapsed())).await;
-    let first = difference(&world.emulator.control().calls(), &before);
+    let first = difference(&appconfig_calls(world), &before);
     let total: u64 = first.values().sum();
     let (target, pass) = if settings.aws_qps > 0.0 {
         let most = AWS_BURST + (settings.aws_qps * RESTART_WINDOW.as_secs_f64()).ceil() as u64;
@@ -599,7 +867,7 @@ async fn measure_restart(world: &World, launch: &Launch<'_>) {
     // Every environment listed once more: the restarted operator has checked them all.
     let limit = Duration::from_secs(600);
     let listed = loop {
-        let calls = difference(&world.emulator.control().calls(), &before);
+        let calls = difference(&appconfig_calls(world), &before);
         if calls.get("ListDeployments").copied().unwrap_or(0) >= settings.resources as u64 {
             break Some(started.elapsed());
         }
@@ -608,7 +876,7 @@ async fn measure_restart(world: &World, launch: &Launch<'_>) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let calls = difference(&world.emulator.control().calls(), &before);
+    let calls = difference(&appconfig_calls(world), &before);
     let total: u64 = calls.values().sum();
     match listed {
         Some(took) => row(
@@ -628,6 +896,10 @@ async fn measure_restart(world: &World, launch: &Launch<'_>) {
         "{total} AppConfig calls until then: {}",
         format_calls(&calls)
     ));
+    // The restarted operator has no sessions: one new one a ServiceAccount.
+    identities
+        .since(world, fake)
+        .report("restart: new sessions", settings.service_accounts);
     operator.stop();
 }
 
@@ -685,11 +957,15 @@ fn report_log(log: &str) {
 fn print_header(settings: &Settings) {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
-        "controller: {} AppConfigDeployments, one environment each in {} applications; operator process with --poll-interval 1s --resync-interval {}s --aws-qps {}; emulator and fake API server in the bench process; {cpus} CPUs ({})",
+        "controller: {} AppConfigDeployments, one environment each in {} applications, acting as {}; operator process with --poll-interval 1s --resync-interval {}s --aws-qps {}; emulator and fake API server in the bench process; {cpus} CPUs ({})",
         settings.resources,
         settings
             .resources
             .div_ceil(Quotas::default().environments_per_application),
+        match settings.service_accounts {
+            0 => "the operator itself".to_owned(),
+            n => format!("{n} ServiceAccounts"),
+        },
         settings.resync.as_secs(),
         settings.aws_qps,
         cpu_model().unwrap_or_else(|| "model unknown".to_owned())
