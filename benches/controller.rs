@@ -53,6 +53,7 @@ use std::{
 use appconfig_operator::{
     api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentSpec},
     emulator::{Quotas, iam::RoleDefinition},
+    tenancy::session::RENEW_BEFORE,
 };
 use fake_api_server::FakeApiServer;
 use futures::future::join_all;
@@ -806,9 +807,11 @@ async fn measure_credential_lifetime(
         if listed { "" } else { " only" },
         format_calls(&calls)
     ));
+    let lasts = 3600.0 - RENEW_BEFORE.as_secs_f64();
     note(&format!(
-        "renewed on ExpiredTokenException; at the operator's own renewal, 300 s before the stated expiry, a session lasts 3,300 s: {:.1} TokenRequests and AssumeRoleWithWebIdentity calls an hour for {} ServiceAccounts",
-        settings.service_accounts as f64 * 3600.0 / 3300.0,
+        "renewed on ExpiredTokenException; at the operator's own renewal, {} s before the stated expiry, a session lasts {lasts} s: {:.2} TokenRequests and AssumeRoleWithWebIdentity calls an hour for {} ServiceAccounts",
+        RENEW_BEFORE.as_secs(),
+        settings.service_accounts as f64 * 3600.0 / lasts,
         settings.service_accounts
     ));
 }

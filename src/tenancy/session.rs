@@ -32,7 +32,7 @@ const TOKEN_SECONDS: i64 = 600;
 /// Credentials are renewed this long before they expire, so that no call carries credentials
 /// that expire on the way; no longer, so that a session costs one TokenRequest and one
 /// AssumeRoleWithWebIdentity per credential lifetime, as good as (an hour less 30 s).
-const RENEW_BEFORE: Duration = Duration::from_secs(30);
+pub const RENEW_BEFORE: Duration = Duration::from_secs(30);
 
 /// Credentials whose stated expiry is already near (a clock far off AWS's) are still used for
 /// this long: renewing on every call would not make them last longer.

@@ -327,6 +327,9 @@ async fn a_stop_resource_whose_service_account_went_first_still_stops_its_deploy
     iam::delete_service_account(cluster, "team-a").await;
     cluster.delete("flags").await;
     cluster.wait_gone("flags").await;
-    assert_eq!(world.deployments(&a).await[0].3, DeploymentState::RolledBack);
+    assert_eq!(
+        world.deployments(&a).await[0].3,
+        DeploymentState::RolledBack
+    );
     operator.stop().await;
 }
