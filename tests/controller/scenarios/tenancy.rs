@@ -258,11 +258,11 @@ async fn credentials_expiring_mid_rollout_are_renewed_with_no_lost_poll(
     operator.stop().await;
 }
 
-scenario!(a_deleted_stop_resource_stops_its_deployment_as_its_namespace);
-async fn a_deleted_stop_resource_stops_its_deployment_as_its_namespace(
+/// Resource `flags` of team A, `deletionPolicy: Stop`, with a ten-hour rollout in progress.
+async fn deploying_as_team_a_with_stop_on_deletion(
     cluster: &Cluster,
     world: &World,
-) {
+) -> (Target, Operator) {
     let (a, _) = two_teams(cluster, world).await;
     let v1 = world.version(&a, &a.profile, "{}", None).await;
     world.strategy("slow", 600, 10.0, 0).await;
@@ -274,6 +274,15 @@ async fn a_deleted_stop_resource_stops_its_deployment_as_its_namespace(
     cluster
         .wait_for("flags", "DEPLOYING", |o| state(o) == Some("DEPLOYING"))
         .await;
+    (a, operator)
+}
+
+scenario!(a_deleted_stop_resource_stops_its_deployment_as_its_namespace);
+async fn a_deleted_stop_resource_stops_its_deployment_as_its_namespace(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let (a, operator) = deploying_as_team_a_with_stop_on_deletion(cluster, world).await;
 
     // Team A may no longer stop deployments: the operator's own credentials, which may, are
     // not used instead; the resource waits.
@@ -310,17 +319,7 @@ async fn a_stop_resource_whose_service_account_went_first_still_stops_its_deploy
     cluster: &Cluster,
     world: &World,
 ) {
-    let (a, _) = two_teams(cluster, world).await;
-    let v1 = world.version(&a, &a.profile, "{}", None).await;
-    world.strategy("slow", 600, 10.0, 0).await;
-    let operator = Operator::start(cluster, world).await;
-    let mut declared = spec(&a, &v1, "slow");
-    declared.service_account_name = Some("team-a".into());
-    declared.deletion_policy = DeletionPolicy::Stop;
-    cluster.apply("flags", &declared).await;
-    cluster
-        .wait_for("flags", "DEPLOYING", |o| state(o) == Some("DEPLOYING"))
-        .await;
+    let (a, operator) = deploying_as_team_a_with_stop_on_deletion(cluster, world).await;
 
     // As when the namespace is deleted: its ServiceAccounts may go before the resource, whose
     // finalizer holds it. The role session's credentials are still good for the stop.
