@@ -1,6 +1,6 @@
 //! The AppConfig calls the operator makes, answering in [`model`](super::model) types.
 
-use std::{collections::BTreeMap, future::Future, sync::Arc};
+use std::{collections::BTreeMap, future::Future};
 
 use aws_sdk_appconfig::{
     Client,
@@ -11,15 +11,13 @@ use aws_sdk_appconfig::{
 use jiff::Timestamp;
 
 use super::{
-    RateLimit,
+    caller::Caller,
     error::AwsError,
     model::{
         Deployment, DeploymentEvent, DeploymentState, DeploymentSummary, Named, Strategy,
         percentage,
     },
-    signer::{self, Renewal},
 };
-use crate::metrics::{self, Metrics};
 
 /// AppConfig's largest page.
 const PAGE_SIZE: i32 = 50;
@@ -43,10 +41,7 @@ pub struct StartRequest {
 #[derive(Debug, Clone)]
 pub struct AppConfig {
     client: Client,
-    metrics: Metrics,
-    limit: RateLimit,
-    /// The assumed role's credentials, when the client does not sign as the operator.
-    renewal: Option<Arc<dyn Renewal>>,
+    caller: Caller,
 }
 
 /// The summary fields, which the SDK's DeploymentSummary and its StartDeployment and
@@ -134,22 +129,11 @@ macro_rules! collect_pages {
 }
 
 impl AppConfig {
-    pub fn new(
-        client: Client,
-        metrics: Metrics,
-        limit: RateLimit,
-        renewal: Option<Arc<dyn Renewal>>,
-    ) -> Self {
-        Self {
-            client,
-            metrics,
-            limit,
-            renewal,
-        }
+    pub fn new(client: Client, caller: Caller) -> Self {
+        Self { client, caller }
     }
 
-    /// Sends one request: every SDK call passes here, to wait for the rate limit, be signed
-    /// again if AWS finds the credentials expired, and be counted by outcome.
+    /// Sends one request: every SDK call passes here, through the [`Caller`].
     async fn call<T, E, Fut>(
         &self,
         operation: &'static str,
@@ -159,14 +143,11 @@ impl AppConfig {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     {
-        let attempt = || async {
-            self.limit.admit(&self.metrics, metrics::APPCONFIG).await;
-            let result = request().await.map_err(|e| AwsError::new(operation, e));
-            self.metrics
-                .aws_call(metrics::APPCONFIG, operation, &result);
-            result
-        };
-        signer::send(self.renewal.as_deref(), attempt).await
+        self.caller
+            .call(operation, || async {
+                request().await.map_err(|e| AwsError::new(operation, e))
+            })
+            .await
     }
 
     pub async fn list_applications(&self) -> Result<Vec<Named>, AwsError> {

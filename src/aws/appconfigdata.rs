@@ -10,14 +10,10 @@ use aws_sdk_appconfigdata::{
 };
 use bytes::Bytes;
 
-use std::sync::Arc;
-
 use super::{
-    RateLimit,
+    caller::{Caller, Counted},
     error::{AwsError, ErrorKind},
-    signer::{self, Renewal},
 };
-use crate::metrics::{self, Metrics};
 
 /// What a session is opened for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -62,9 +58,9 @@ impl PollError {
     }
 }
 
-impl signer::MaybeExpired for PollError {
-    fn is_expired_credentials(&self) -> bool {
-        self.aws().is_expired_credentials()
+impl Counted for PollError {
+    fn aws_error(&self) -> &AwsError {
+        self.aws()
     }
 }
 
@@ -72,38 +68,20 @@ impl signer::MaybeExpired for PollError {
 #[derive(Debug, Clone)]
 pub struct AppConfigData {
     client: Client,
-    /// Where every call is counted by its outcome.
-    metrics: Metrics,
-    /// Shared with the region's AppConfig client.
-    limit: RateLimit,
-    /// The assumed role's credentials, when the client does not sign as the operator.
-    renewal: Option<Arc<dyn Renewal>>,
+    /// Shares its rate limit with the region's AppConfig client.
+    caller: Caller,
 }
 
 impl AppConfigData {
-    pub fn new(
-        client: Client,
-        metrics: Metrics,
-        limit: RateLimit,
-        renewal: Option<Arc<dyn Renewal>>,
-    ) -> Self {
-        Self {
-            client,
-            metrics,
-            limit,
-            renewal,
-        }
+    pub fn new(client: Client, caller: Caller) -> Self {
+        Self { client, caller }
     }
 
     /// Opens a configuration session; its initial token.
     pub async fn start_session(&self, request: &SessionRequest) -> Result<String, AwsError> {
         let minimum = i32::try_from(request.minimum_poll_interval_seconds).unwrap_or(i32::MAX);
         let attempt = || async {
-            self.limit
-                .admit(&self.metrics, metrics::APPCONFIGDATA)
-                .await;
-            let output = self
-                .client
+            self.client
                 .start_configuration_session()
                 .application_identifier(&request.application)
                 .environment_identifier(&request.environment)
@@ -111,12 +89,10 @@ impl AppConfigData {
                 .required_minimum_poll_interval_in_seconds(minimum)
                 .send()
                 .await
-                .map_err(|e| AwsError::new("StartConfigurationSession", e));
-            self.metrics
-                .aws_call(metrics::APPCONFIGDATA, "StartConfigurationSession", &output);
-            output
+                .map_err(|e| AwsError::new("StartConfigurationSession", e))
         };
-        signer::send(self.renewal.as_deref(), attempt)
+        self.caller
+            .call("StartConfigurationSession", attempt)
             .await?
             .initial_configuration_token
             .ok_or_else(|| {
@@ -127,23 +103,15 @@ impl AppConfigData {
     /// Reads the configuration with `token`, which is spent whatever the answer.
     pub async fn latest(&self, token: &str) -> Result<Latest, PollError> {
         let attempt = || async {
-            self.limit
-                .admit(&self.metrics, metrics::APPCONFIGDATA)
-                .await;
-            let output = self
-                .client
+            self.client
                 .get_latest_configuration()
                 .configuration_token(token)
                 .send()
                 .await
-                .map_err(classify_poll_error);
-            let counted = output.as_ref().map_err(|e| e.aws().clone());
-            self.metrics
-                .aws_call(metrics::APPCONFIGDATA, OPERATION, &counted);
-            output
+                .map_err(classify_poll_error)
         };
         // A call refused for its credentials did not spend the token: it goes again as is.
-        let output = signer::send(self.renewal.as_deref(), attempt).await?;
+        let output = self.caller.call(OPERATION, attempt).await?;
         let next_token = output
             .next_poll_configuration_token
             .clone()

@@ -78,12 +78,6 @@ impl AwsError {
     }
 }
 
-impl super::signer::MaybeExpired for AwsError {
-    fn is_expired_credentials(&self) -> bool {
-        self.code == super::signer::EXPIRED
-    }
-}
-
 impl AwsError {
     /// An answer that lacks a member the operator needs: AWS answers so only by mistake, and
     /// asking again is the remedy.

@@ -10,6 +10,7 @@
 pub mod appconfig;
 pub mod appconfigdata;
 pub mod arn;
+pub mod caller;
 pub mod error;
 pub mod model;
 pub mod rate_limit;
@@ -31,11 +32,12 @@ use aws_sdk_appconfig::config::ProvideCredentials;
 
 pub use appconfig::{AppConfig, StartRequest};
 pub use appconfigdata::AppConfigData;
+use caller::Caller;
 pub use rate_limit::{Rate, RateLimit};
 pub use signer::Signer;
 pub use sts::Sts;
 
-use crate::metrics::Metrics;
+use crate::metrics::{self, Metrics};
 
 /// Where the operator's AWS calls go.
 #[derive(Debug, Clone, Default)]
@@ -181,9 +183,7 @@ impl AppConfigClients {
             let config = service_config!(self, aws_sdk_appconfig, region, signer);
             AppConfig::new(
                 aws_sdk_appconfig::Client::from_conf(config),
-                self.metrics.clone(),
-                self.limit(region),
-                signer.map(|s| s.renewal.clone()),
+                self.caller(metrics::APPCONFIG, region, signer),
             )
         })
     }
@@ -194,9 +194,7 @@ impl AppConfigClients {
             let config = service_config!(self, aws_sdk_appconfigdata, region, signer);
             AppConfigData::new(
                 aws_sdk_appconfigdata::Client::from_conf(config),
-                self.metrics.clone(),
-                self.limit(region),
-                signer.map(|s| s.renewal.clone()),
+                self.caller(metrics::APPCONFIGDATA, region, signer),
             )
         })
     }
@@ -208,6 +206,21 @@ impl AppConfigClients {
             let config = service_config!(self, aws_sdk_sts, region, None::<&Signer>);
             Sts::new(aws_sdk_sts::Client::from_conf(config), self.metrics.clone())
         })
+    }
+
+    /// How a client of `service` in `region` calls, signing as `signer`.
+    fn caller(
+        &self,
+        service: &'static str,
+        region: Option<&str>,
+        signer: Option<&Signer>,
+    ) -> Caller {
+        Caller::new(
+            service,
+            self.metrics.clone(),
+            self.limit(region),
+            signer.map(|s| s.renewal.clone()),
+        )
     }
 
     /// Drops the clients of signer `key`, whose session is over.
