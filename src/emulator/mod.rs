@@ -4,12 +4,14 @@
 //!
 //! - [`state`]: the pure state core, one method per AWS operation;
 //! - [`deployment`] and [`schedule`]: the deployment state machine and its timetable;
+//! - `content`: the checks of configuration content (feature-flag documents);
 //! - `http`: restJson1 routing and encoding, STS's query protocol, and the `/_emulator/`
 //!   endpoints;
 //! - [`iam`]: OIDC providers, roles, STS sessions and the policies that authorize calls;
 //! - [`Emulator`]: the server, started in-process or by `appconfig-operator emulator`.
 
 mod clock;
+mod content;
 mod control;
 pub mod deployment;
 pub mod error;

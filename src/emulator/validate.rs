@@ -18,7 +18,7 @@ impl Checks {
 
     fn fail(&mut self, field: &str, value: Option<&str>, constraint: &str) {
         let value = match value {
-            Some(v) => format!("'{}'", shorten(v)),
+            Some(v) => format!("'{}'", shorten(v, SHOWN)),
             None => "null".to_owned(),
         };
         self.violations.push(format!(
@@ -127,12 +127,15 @@ impl Checks {
     }
 }
 
-fn shorten(value: &str) -> String {
-    const SHOWN: usize = 64;
-    if value.chars().count() <= SHOWN {
+/// Characters of a value a violation message shows.
+const SHOWN: usize = 64;
+
+/// `value` cut to `max` characters, marked with `...` when cut.
+pub fn shorten(value: &str, max: usize) -> String {
+    if value.chars().count() <= max {
         value.to_owned()
     } else {
-        format!("{}...", value.chars().take(SHOWN).collect::<String>())
+        format!("{}...", value.chars().take(max).collect::<String>())
     }
 }
 

@@ -14,3 +14,4 @@ mod iam;
 mod oidc;
 mod oidc_issuer;
 mod process;
+mod validation;

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::{State, deployments::newest_for_profile, new_id, not_found};
 use crate::emulator::{
+    content::feature_flags,
     error::{ApiError, ErrorKind},
     page::PageRequest,
     validate::{self, Checks},
@@ -17,6 +18,9 @@ use crate::emulator::{
 /// The location of configurations kept in AppConfig's own store, the only kind the emulator
 /// can deploy.
 pub const HOSTED: &str = "hosted";
+
+/// The profile type whose hosted versions must be feature-flag documents.
+const FEATURE_FLAGS: &str = "AWS.AppConfig.FeatureFlags";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -370,6 +374,9 @@ impl State {
             .with("Measure", "KILOBYTES")
             .with("Limit", limit as f64 / 1024.0)
             .with("Size", input.content.len() as f64 / 1024.0));
+        }
+        if profile.profile_type == FEATURE_FLAGS {
+            feature_flags::check(&input.content)?;
         }
         // UNCONFIRMED: the lock compares with the newest existing version (0 when none).
         let latest = profile.versions.keys().next_back().copied().unwrap_or(0);
