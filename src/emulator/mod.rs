@@ -4,7 +4,8 @@
 //!
 //! - [`state`]: the pure state core, one method per AWS operation;
 //! - [`deployment`] and [`schedule`]: the deployment state machine and its timetable;
-//! - `content`: the checks of configuration content (feature-flag documents);
+//! - `content`: the checks of configuration content (feature-flag documents, JSON Schema
+//!   validators);
 //! - `http`: restJson1 routing and encoding, STS's query protocol, and the `/_emulator/`
 //!   endpoints;
 //! - [`iam`]: OIDC providers, roles, STS sessions and the policies that authorize calls;

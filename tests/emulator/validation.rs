@@ -1,16 +1,47 @@
 //! Content validation through the SDK: feature-flag documents when a hosted version is created,
-//! refusals parsed into `BadRequestException` with `InvalidConfiguration` details.
+//! JSON_SCHEMA validators when a deployment starts, refusals parsed into `BadRequestException`
+//! with `InvalidConfiguration` details.
 
 use aws_sdk_appconfig::{
     error::SdkError,
-    operation::create_hosted_configuration_version::CreateHostedConfigurationVersionError,
+    operation::{
+        create_hosted_configuration_version::CreateHostedConfigurationVersionError,
+        start_deployment::StartDeploymentError,
+    },
     primitives::Blob,
-    types::{BadRequestDetails, BadRequestReason, Validator, error::BadRequestException},
+    types::{
+        BadRequestDetails, BadRequestReason, Validator, ValidatorType, error::BadRequestException,
+    },
 };
 
-use crate::harness::{Fixture, Harness};
+use crate::{
+    deployments::{ALL_AT_ONCE, start, still},
+    harness::{Fixture, Harness},
+};
 
 const FEATURE_FLAGS: &str = "AWS.AppConfig.FeatureFlags";
+
+/// The schema of AWS's AppConfig workshop: both settings required, one a boolean.
+const SCHEMA: &str = r#"{
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "type": "object",
+    "properties": {
+        "boolEnableLimitResults": {"type": "boolean"},
+        "intResultLimit": {"type": "number"}
+    },
+    "minProperties": 2,
+    "required": ["intResultLimit", "boolEnableLimitResults"]
+}"#;
+
+const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:check";
+
+fn validator(kind: ValidatorType, content: &str) -> Validator {
+    Validator::builder()
+        .r#type(kind)
+        .content(content)
+        .build()
+        .unwrap()
+}
 
 /// An application, an environment and a hosted profile of `kind` with `validators`, without
 /// versions.
@@ -89,6 +120,22 @@ async fn version_count(h: &Harness, f: &Fixture) -> usize {
     listed.items().len()
 }
 
+async fn deployment_numbers(h: &Harness, f: &Fixture) -> Vec<i32> {
+    let listed = h
+        .appconfig
+        .list_deployments()
+        .application_id(&f.application)
+        .environment_id(&f.environment)
+        .send()
+        .await
+        .unwrap();
+    listed
+        .items()
+        .iter()
+        .map(|d| d.deployment_number())
+        .collect()
+}
+
 /// A refusal's details as (Location, Type, Constraint, Value), after checking it is an
 /// `InvalidConfiguration` bad request.
 #[track_caller]
@@ -119,6 +166,14 @@ fn details(error: &BadRequestException) -> Vec<(String, String, String, Option<S
 fn version_refused(error: CreateHostedConfigurationVersionError) -> BadRequestException {
     match error {
         CreateHostedConfigurationVersionError::BadRequestException(refused) => refused,
+        other => panic!("expected BadRequestException, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn start_refused(error: StartDeploymentError) -> BadRequestException {
+    match error {
+        StartDeploymentError::BadRequestException(refused) => refused,
         other => panic!("expected BadRequestException, got {other:?}"),
     }
 }
@@ -258,4 +313,115 @@ async fn freeform_profiles_take_any_content() {
         let number = create_version(&h, &f, content).await.unwrap();
         assert_eq!(stored(&h, &f, number).await, content);
     }
+}
+
+#[tokio::test]
+async fn json_schema_validators_decide_whether_a_deployment_starts() {
+    let h = still().await;
+    let f = fixture(&h, None, vec![validator(ValidatorType::JsonSchema, SCHEMA)]).await;
+    let wrong = create_version(&h, &f, br#"{"boolEnableLimitResults": "yes"}"#)
+        .await
+        .unwrap();
+    let not_json = create_version(&h, &f, b"intResultLimit = 5").await.unwrap();
+    let right = br#"{"boolEnableLimitResults": true, "intResultLimit": 5}"#;
+    let right = create_version(&h, &f, right).await.unwrap();
+
+    let error = start_refused(
+        start(&h, &f, &wrong.to_string(), ALL_AT_ONCE)
+            .await
+            .unwrap_err(),
+    );
+    let message = error.message().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "Configuration version {wrong} of configuration profile {} failed JSON Schema validation: ",
+            f.profile
+        )),
+        "{message}"
+    );
+    let mut found = details(&error);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            row(
+                "#",
+                "Syntactic",
+                "#/minProperties",
+                Some(r#"{"boolEnableLimitResults":"yes"}"#)
+            ),
+            row(
+                "#",
+                "Syntactic",
+                "#/required",
+                Some(r#"{"boolEnableLimitResults":"yes"}"#)
+            ),
+            row(
+                "#/boolEnableLimitResults",
+                "Syntactic",
+                "#/properties/boolEnableLimitResults/type",
+                Some(r#""yes""#),
+            ),
+        ]
+    );
+
+    let error = start_refused(
+        start(&h, &f, &not_json.to_string(), ALL_AT_ONCE)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        details(&error),
+        [row(
+            "#",
+            "Syntactic",
+            "JSON syntax",
+            Some("intResultLimit = 5")
+        )]
+    );
+    assert!(deployment_numbers(&h, &f).await.is_empty());
+
+    let started = start(&h, &f, &right.to_string(), ALL_AT_ONCE)
+        .await
+        .unwrap();
+    assert_eq!(
+        started.number, 1,
+        "refused starts take no deployment number"
+    );
+    assert_eq!(deployment_numbers(&h, &f).await, [1]);
+}
+
+#[tokio::test]
+async fn a_validator_that_is_not_a_json_schema_refuses_the_deployment() {
+    let h = still().await;
+    let f = fixture(
+        &h,
+        None,
+        vec![validator(ValidatorType::JsonSchema, "{\"type\": 5}")],
+    )
+    .await;
+    let version = create_version(&h, &f, b"{}").await.unwrap();
+    let error = start_refused(
+        start(&h, &f, &version.to_string(), ALL_AT_ONCE)
+            .await
+            .unwrap_err(),
+    );
+    let message = error.message().unwrap();
+    assert!(
+        message.contains("JSON_SCHEMA validator 1 is not a valid JSON Schema (draft 4)"),
+        "{message}"
+    );
+    assert!(error.details().is_none());
+    assert!(deployment_numbers(&h, &f).await.is_empty());
+}
+
+#[tokio::test]
+async fn lambda_validators_are_not_run() {
+    let h = still().await;
+    let f = fixture(&h, None, vec![validator(ValidatorType::Lambda, LAMBDA)]).await;
+    let version = create_version(&h, &f, b"not json").await.unwrap();
+    let started = start(&h, &f, &version.to_string(), ALL_AT_ONCE)
+        .await
+        .unwrap();
+    assert_eq!(started.state, "DEPLOYING");
 }

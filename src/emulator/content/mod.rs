@@ -4,20 +4,23 @@
 //! `aws-sdk-appconfig` parses into `BadRequestException::details()`.
 //!
 //! - [`feature_flags`]: the `AWS.AppConfig.FeatureFlags` document format, checked when a hosted
-//!   version of a feature-flag profile is created.
+//!   version of a feature-flag profile is created;
+//! - [`json_schema`]: a profile's `JSON_SCHEMA` validators, run when a deployment starts.
 //!
 //! AWS documents what each detail member means, not how it is written, so the format is the
 //! emulator's (UNCONFIRMED):
 //! - `Location`: where in the configuration, a JSON Pointer in URI-fragment form
 //!   (`#/flags/beta/name`; `#` is the whole document);
-//! - `Constraint`: the rule broken, as `keyword: value` (`maxLength: 1024`);
+//! - `Constraint`: the rule broken, as `keyword: value` (`maxLength: 1024`) or, for a JSON
+//!   Schema validator, the keyword's location in the schema (`#/properties/limit/type`);
 //! - `Reason`: a sentence, at most 1024 characters;
 //! - `Type`: `Syntactic` when the content does not have the required shape (not JSON, against the
-//!   format), `Semantic` when well-formed content contradicts itself (a value for
+//!   format or the schema), `Semantic` when well-formed content contradicts itself (a value for
 //!   an undeclared flag, an attribute value outside its declared constraints);
 //! - `Value`: the offending JSON value, at most 64 characters; absent when a member is missing.
 
 pub mod feature_flags;
+pub mod json_schema;
 
 use serde_json::{Value, json};
 

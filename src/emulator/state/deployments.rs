@@ -158,6 +158,10 @@ impl State {
             }));
         }
 
+        // Validators run once every other check has passed (AWS's order is UNCONFIRMED), so
+        // content is the only reason left to refuse; a refused start creates no deployment.
+        profile.validate(&content)?;
+
         let plan = DeploymentPlan {
             application_id: application_id.to_owned(),
             environment_id: environment_id.to_owned(),

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{State, deployments::newest_for_profile, new_id, not_found};
 use crate::emulator::{
-    content::feature_flags,
+    content::{feature_flags, json_schema},
     error::{ApiError, ErrorKind},
     page::PageRequest,
     validate::{self, Checks},
@@ -21,6 +21,8 @@ pub const HOSTED: &str = "hosted";
 
 /// The profile type whose hosted versions must be feature-flag documents.
 const FEATURE_FLAGS: &str = "AWS.AppConfig.FeatureFlags";
+
+const JSON_SCHEMA: &str = "JSON_SCHEMA";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -124,6 +126,24 @@ impl Profile {
             .ok_or_else(|| self.version_not_found(version))
     }
 
+    /// Runs the profile's validators on `version`, as StartDeployment does. LAMBDA validators
+    /// cannot run in the emulator: deployments go ahead as though they passed.
+    pub fn validate(&self, version: &HostedVersion) -> Result<(), ApiError> {
+        let schemas = self
+            .validators
+            .iter()
+            .filter(|v| v.kind.as_deref() == Some(JSON_SCHEMA))
+            .filter_map(|v| v.content.as_deref());
+        json_schema::validate(
+            &format!(
+                "Configuration version {} of configuration profile {}",
+                version.number, self.id
+            ),
+            schemas,
+            &version.content,
+        )
+    }
+
     fn version_not_found(&self, version: &str) -> ApiError {
         ApiError::not_found(
             "HostedConfigurationVersion",
@@ -197,7 +217,7 @@ impl State {
         for (i, validator) in validators.iter().enumerate() {
             let field = format!("validators.{}.member", i + 1);
             if let Some(kind) = checks.required(&format!("{field}.type"), &validator.kind) {
-                checks.one_of(&format!("{field}.type"), kind, &["JSON_SCHEMA", "LAMBDA"]);
+                checks.one_of(&format!("{field}.type"), kind, &[JSON_SCHEMA, "LAMBDA"]);
             }
             if let Some(content) = checks.required(&format!("{field}.content"), &validator.content)
             {
