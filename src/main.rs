@@ -121,6 +121,7 @@ async fn run_operator(args: RunArgs) -> Result<(), String> {
             event_log_limit: usize::from(args.event_log_limit),
             concurrency: args.concurrency,
             instance,
+            max_content_bytes: usize::try_from(args.max_content_bytes).unwrap_or(usize::MAX),
         },
         leader_election,
     );

@@ -149,7 +149,7 @@ impl Default for Metrics {
         let aws_calls = Family::<AwsCallLabels, Counter>::default();
         registry.register(
             "aws_calls",
-            "AWS API calls, by service, operation and outcome (success, transient, not_found, access_denied, invalid_request, conflict)",
+            "AWS API calls, by service, operation and outcome (success, transient, not_found, access_denied, invalid_request, invalid_content, conflict)",
             aws_calls.clone(),
         );
         let rate_limit_waits = Family::<ServiceLabels, Counter>::default();
@@ -243,6 +243,7 @@ impl Metrics {
                 ErrorKind::NotFound => "not_found",
                 ErrorKind::AccessDenied => "access_denied",
                 ErrorKind::InvalidRequest => "invalid_request",
+                ErrorKind::InvalidContent => "invalid_content",
                 ErrorKind::Conflict => "conflict",
             },
         };

@@ -14,8 +14,8 @@ use super::{
     caller::Caller,
     error::AwsError,
     model::{
-        Deployment, DeploymentEvent, DeploymentState, DeploymentSummary, Named, Strategy,
-        percentage,
+        Deployment, DeploymentEvent, DeploymentState, DeploymentSummary, HostedVersionSummary,
+        Named, Strategy, percentage,
     },
 };
 
@@ -35,6 +35,18 @@ pub struct StartRequest {
     /// The newest deployment number the caller saw (0 when none): AppConfig refuses the start
     /// with a ConflictException if another deployment appeared since.
     pub latest_deployment_number: i32,
+}
+
+/// What CreateHostedConfigurationVersion needs besides the application and profile IDs.
+#[derive(Debug, Clone)]
+pub struct NewHostedVersion {
+    pub content: bytes::Bytes,
+    pub content_type: String,
+    pub description: String,
+    pub label: Option<String>,
+    /// The newest version number the caller saw (0 when none): AppConfig refuses the create
+    /// with a ConflictException if another version appeared since.
+    pub latest_version_number: i32,
 }
 
 /// AppConfig in one region, as one identity.
@@ -239,6 +251,56 @@ impl AppConfig {
                 _ => return Ok(None),
             }
         }
+    }
+
+    /// Every hosted version of a profile, without content.
+    pub async fn list_hosted_versions(
+        &self,
+        application: &str,
+        profile: &str,
+    ) -> Result<Vec<HostedVersionSummary>, AwsError> {
+        Ok(collect_pages!(
+            self,
+            "ListHostedConfigurationVersions",
+            self.client
+                .list_hosted_configuration_versions()
+                .application_id(application)
+                .configuration_profile_id(profile),
+            |page| page.items().iter().map(|v| HostedVersionSummary {
+                number: v.version_number(),
+                description: v.description().map(str::to_owned),
+                content_type: v.content_type().map(str::to_owned),
+                label: v.version_label().map(str::to_owned),
+            })
+        ))
+    }
+
+    pub async fn create_hosted_version(
+        &self,
+        application: &str,
+        profile: &str,
+        version: &NewHostedVersion,
+    ) -> Result<HostedVersionSummary, AwsError> {
+        let output = self
+            .call("CreateHostedConfigurationVersion", || {
+                self.client
+                    .create_hosted_configuration_version()
+                    .application_id(application)
+                    .configuration_profile_id(profile)
+                    .content(version.content.to_vec().into())
+                    .content_type(&version.content_type)
+                    .description(&version.description)
+                    .set_version_label(version.label.clone())
+                    .latest_version_number(version.latest_version_number)
+                    .send()
+            })
+            .await?;
+        Ok(HostedVersionSummary {
+            number: output.version_number(),
+            description: output.description().map(str::to_owned),
+            content_type: output.content_type().map(str::to_owned),
+            label: output.version_label().map(str::to_owned),
+        })
     }
 
     /// One page of an environment's deployments, newest first, and the token of the next.

@@ -15,6 +15,9 @@ pub enum ErrorKind {
     AccessDenied,
     /// AWS rejected the request as invalid.
     InvalidRequest,
+    /// AWS refused the configuration content itself: over the size limit, not a valid
+    /// feature-flag document, or failing one of the profile's validators.
+    InvalidContent,
     /// Another deployment holds the environment, or another start won the race.
     Conflict,
 }
@@ -58,9 +61,15 @@ impl AwsError {
             SdkError::ServiceError(service) => {
                 let status = Some(service.raw().status().as_u16());
                 let code = service.err().code().unwrap_or("UnknownError").to_owned();
-                let message = service.err().message().unwrap_or("no message").to_owned();
+                let mut message = service.err().message().unwrap_or("no message").to_owned();
+                let mut kind = classify(&code, status);
+                let details = service.raw().body().bytes().and_then(invalid_configuration);
+                if let Some(details) = details {
+                    kind = ErrorKind::InvalidContent;
+                    message = format!("{message} ({details})");
+                }
                 Self {
-                    kind: classify(&code, status),
+                    kind,
                     operation,
                     code,
                     message,
@@ -91,6 +100,32 @@ impl AwsError {
     }
 }
 
+/// AWS's findings about refused content (`Details.InvalidConfiguration` of a
+/// BadRequestException: the place, the rule and why), as one clause a person can act on.
+fn invalid_configuration(body: &[u8]) -> Option<String> {
+    let body: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let findings = body.pointer("/Details/InvalidConfiguration")?.as_array()?;
+    let text = |finding: &serde_json::Value, member: &str| {
+        finding
+            .get(member)
+            .and_then(serde_json::Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let described: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let place = text(f, "Location").unwrap_or_else(|| "the document".into());
+            let reason = text(f, "Reason").unwrap_or_else(|| "invalid".into());
+            match text(f, "Constraint") {
+                Some(rule) => format!("at {place}: {reason} [{rule}]"),
+                None => format!("at {place}: {reason}"),
+            }
+        })
+        .collect();
+    (!described.is_empty()).then(|| described.join("; "))
+}
+
 /// The SDK's error wrappers say little at the top ("dispatch failure"); the cause is deeper.
 fn describe_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -111,6 +146,7 @@ fn classify(code: &str, status: Option<u16>) -> ErrorKind {
         | "UnrecognizedClientException"
         | "InvalidClientTokenId" => ErrorKind::AccessDenied,
         "ConflictException" => ErrorKind::Conflict,
+        "PayloadTooLargeException" => ErrorKind::InvalidContent,
         // An expired token is refreshed by the credential chain; asking again is the remedy.
         "ExpiredTokenException" | "RequestTimeout" | "RequestTimeoutException" => {
             ErrorKind::Transient
@@ -158,6 +194,23 @@ mod tests {
         assert_eq!(
             classify("BadRequestException", Some(400)),
             ErrorKind::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn findings_about_content_are_named_with_their_place_and_rule() {
+        let body = br#"{"Message":"Invalid configuration","Reason":"InvalidConfiguration","Details":{"InvalidConfiguration":[
+            {"Location":"/values/dark","Reason":"enabled is required","Constraint":"required","Type":"Syntactic"},
+            {"Location":"","Reason":"not JSON"}]}}"#;
+        assert_eq!(
+            invalid_configuration(body).unwrap(),
+            "at /values/dark: enabled is required [required]; at the document: not JSON"
+        );
+        assert_eq!(invalid_configuration(br#"{"Message":"x"}"#), None);
+        assert_eq!(invalid_configuration(b"not json"), None);
+        assert_eq!(
+            classify("PayloadTooLargeException", Some(413)),
+            ErrorKind::InvalidContent
         );
     }
 

@@ -138,6 +138,16 @@ pub struct Named {
     pub strategy: Option<Strategy>,
 }
 
+/// A hosted configuration version as ListHostedConfigurationVersions and
+/// CreateHostedConfigurationVersion describe it (without its content).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostedVersionSummary {
+    pub number: i32,
+    pub description: Option<String>,
+    pub content_type: Option<String>,
+    pub label: Option<String>,
+}
+
 /// AWS rounds percentages to hundredths in its event texts; the SDK hands them over as f32,
 /// whose widening to f64 would show noise digits (33.33 → 33.330001831…).
 pub fn percentage(value: f32) -> f64 {

@@ -86,7 +86,7 @@ fn may_pass(failure: &ReconcileFailure) -> bool {
             matches!(e.kind, ErrorKind::Transient | ErrorKind::AccessDenied)
         }
         ReconcileFailure::Identity(_) => true,
-        ReconcileFailure::Resolve(_) => false,
+        ReconcileFailure::Resolve(_) | ReconcileFailure::Content(_) => false,
     }
 }
 

@@ -39,9 +39,6 @@ use crate::{
 /// a start; a lost start race by a fresh look and a wait.
 const MAX_ROUNDS: usize = 3;
 
-/// Reasons of a Ready condition whose status was written after the spec's names resolved.
-const RESOLVED_REASONS: [&str; 4] = ["Deployed", "RolledBack", "Reverted", "Suspended"];
-
 /// Why converging stopped short: AppConfig (reported in status) or Kubernetes (retried).
 #[derive(Debug, thiserror::Error)]
 pub enum ConvergeError {
@@ -75,6 +72,7 @@ pub async fn converge(
     ctx: &Context,
     aws: &AppConfig,
     region: &str,
+    ids: &Ids,
     previous: &AppConfigDeploymentStatus,
     writer: &mut StatusWriter<'_, AppConfigDeployment>,
 ) -> Result<Outcome, ConvergeError> {
@@ -92,19 +90,6 @@ pub async fn converge(
         .is_some_and(|s| DeploymentState::parse(s).is_in_progress());
     // A settled resource may reuse a recent listing of its environment.
     let settled = ready.is_some() && !reconciling && !moving;
-    // IDs in a status whose names resolved for this very spec spare a restart the lookups.
-    if let Some(c) = ready
-        && RESOLVED_REASONS.contains(&c.reason.as_str())
-        && let (Some(a), Some(e), Some(p), Some(s)) = (
-            previous.application_id.as_deref(),
-            previous.environment_id.as_deref(),
-            previous.configuration_profile_id.as_deref(),
-            previous.deployment_strategy_id.as_deref(),
-        )
-    {
-        ctx.resolver.remember(region, spec, [a, e, p, s]);
-    }
-    let ids = ctx.resolver.resolve(aws, region, spec).await?;
     let env = EnvironmentKey {
         region: region.to_owned(),
         application: ids.application.clone(),
@@ -171,7 +156,7 @@ pub async fn converge(
                         action: "Stop",
                         note: format!(
                             "Stopped deployment {number}, which does not carry version {}",
-                            spec.configuration_version
+                            ids.declared()
                         ),
                         identity: format!("stop/{number}"),
                     },
@@ -193,9 +178,9 @@ pub async fn converge(
                 // Always sent, even when a stale copy already shows it: the write is the check
                 // (by resourceVersion) that this copy is current, before anything is started.
                 writer
-                    .write_always(&pending(resource, ctx, previous, &ids, intent))
+                    .write_always(&pending(resource, ctx, previous, ids, intent))
                     .await?;
-                let request = start_request(resource, &ids, latest_deployment_number);
+                let request = start_request(resource, ids, latest_deployment_number);
                 match aws
                     .start_deployment(&ids.application, &ids.environment, request)
                     .await
@@ -204,7 +189,7 @@ pub async fn converge(
                         ctx.metrics.deployment_started(metrics::APPCONFIGDEPLOYMENT);
                         ctx.environments.invalidate(&env);
                         let number = deployment.summary.number;
-                        info!(resource = %key, deployment = number, version = %spec.configuration_version, "started a deployment");
+                        info!(resource = %key, deployment = number, version = %ids.declared(), "started a deployment");
                         ctx.publish(
                             resource,
                             &Notice {
@@ -213,7 +198,8 @@ pub async fn converge(
                                 action: "Start",
                                 note: format!(
                                     "Started deployment {number} of version {} with strategy {}",
-                                    spec.configuration_version, spec.deployment_strategy
+                                    ids.declared(),
+                                    spec.deployment_strategy
                                 ),
                                 identity: format!("start/{number}"),
                             },
@@ -251,10 +237,10 @@ pub async fn converge(
     if let Some(d) = &detail {
         notices.extend(log_notices(previous, d, ctx.config.event_log_limit));
     }
-    let served_version = served_name(&deployments, &ids);
+    let served_version = served_name(&deployments, ids);
 
     let observed = Observed {
-        ids: Some(&ids),
+        ids: Some(ids),
         tracked,
         deployment: detail.as_ref(),
         served_version: Some(served_version),
@@ -392,7 +378,7 @@ fn start_request(resource: &AppConfigDeployment, ids: &Ids, latest: i32) -> Star
     StartRequest {
         profile_id: ids.profile.clone(),
         strategy_id: ids.strategy.clone(),
-        version: spec.configuration_version.clone(),
+        version: ids.declared().to_owned(),
         description: spec.description.clone(),
         kms_key_identifier: spec.kms_key_identifier.clone(),
         dynamic_extension_parameters: spec
@@ -421,11 +407,10 @@ fn pending(
     // The new deployment has no state, progress or log yet; what it will deploy, and how, is
     // known already.
     status::forget_deployment(&mut status);
-    let declared = &resource.spec.configuration_version;
     status.configuration_version = Some(
         ids.hosted
             .as_ref()
-            .map_or_else(|| declared.clone(), |h| h.number.to_string()),
+            .map_or_else(|| ids.declared().to_owned(), |h| h.number.to_string()),
     );
     status.version_label = ids.hosted.as_ref().and_then(|h| h.label.clone());
     if let Some(strategy) = &ids.strategy_shape {
@@ -443,13 +428,16 @@ fn report(
     observed: &Observed<'_>,
     situation: &Situation,
 ) -> (AppConfigDeploymentStatus, Summary) {
+    let declared = observed
+        .ids
+        .map_or_else(String::new, |ids| ids.declared().to_owned());
     let generation = resource.metadata.generation.unwrap_or_default();
     let mut status =
         status::next_status(previous, generation, observed, ctx.config.event_log_limit);
     let summary = summary::for_situation(
         situation,
         &Facts {
-            declared_version: &resource.spec.configuration_version,
+            declared_version: &declared,
             environment: &resource.spec.environment,
             status: &status,
         },

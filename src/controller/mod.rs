@@ -11,6 +11,7 @@
 //! controller ([`crate::shared`]).
 
 mod cleanup;
+mod content;
 mod converge;
 pub mod decide;
 mod environments;
@@ -21,6 +22,7 @@ mod resolve;
 mod schedule;
 mod status;
 mod summary;
+mod target;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -30,6 +32,7 @@ use kube::{
     runtime::{
         Controller,
         controller::{self, Action},
+        watcher,
     },
 };
 use tracing::{debug, info, warn};
@@ -61,7 +64,12 @@ pub struct Config {
     pub concurrency: u16,
     /// Names this operator instance in Events (the pod name in a cluster).
     pub instance: String,
+    /// The largest content (spec.content, spec.contentFrom) sent to AppConfig's hosted store.
+    pub max_content_bytes: usize,
 }
+
+/// AppConfig's default quota for a hosted configuration: 2 MB.
+pub const DEFAULT_MAX_CONTENT_BYTES: usize = 2 * 1024 * 1024;
 
 impl Default for Config {
     fn default() -> Self {
@@ -73,6 +81,7 @@ impl Default for Config {
             event_log_limit: 10,
             concurrency: 16,
             instance: "appconfig-operator".into(),
+            max_content_bytes: DEFAULT_MAX_CONTENT_BYTES,
         }
     }
 }
@@ -95,6 +104,7 @@ pub struct Context {
     config: Config,
     tenancy: Tenancy,
     resolver: resolve::Resolver,
+    hosted_versions: content::HostedVersions,
     environments: environments::Environments,
     publisher: Publisher,
     backoff: backoff::Backoff,
@@ -129,6 +139,7 @@ pub async fn run(
         // A list is fetched at most once a poll interval for the names it lacks, whatever the
         // number of resources naming them.
         resolver: resolve::Resolver::new(config.poll_interval),
+        hosted_versions: content::HostedVersions::default(),
         environments: environments::Environments::default(),
         config: config.clone(),
         metrics: metrics.clone(),
@@ -145,6 +156,14 @@ pub async fn run(
     let controller = Controller::new(api, watch)
         .with_config(controller::Config::default().concurrency(config.concurrency));
     let store = controller.store();
+    let controller = {
+        let (store, schedule) = (store.clone(), ctx.schedule.clone());
+        controller.watches(
+            content::watch::config_maps(&ctx.client, config.namespace.as_deref()),
+            watcher::Config::default().any_semantic(),
+            move |config_map| content::watch::wake_readers(&store, &schedule, &config_map),
+        )
+    };
     let _tracking =
         watch_cache::track_resources(&metrics, metrics::APPCONFIGDEPLOYMENT, &store, |resource| {
             resource.status.as_ref()?.conditions.as_deref()

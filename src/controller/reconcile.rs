@@ -1,5 +1,7 @@
 //! One reconcile: skip it when nothing changed since the operator's own write, keep the
-//! finalizer in step with the deletion policy, converge, then write status and Events.
+//! finalizer in step with the deletion policy, then identity → resolve and content
+//! ([`target`](super::target)) → observe, decide, act ([`converge`]) → report (status and
+//! Events).
 
 use std::{sync::Arc, time::Duration};
 
@@ -11,9 +13,10 @@ use super::{
     Context, Error,
     converge::{ConvergeError, Requeue, converge},
     finalizer,
-    resolve::ResolveError,
+    resolve::{Ids, ResolveError},
     status::{self, Observed},
     summary::{self, ReconcileFailure, Retry},
+    target::target,
 };
 use crate::{
     api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentStatus, DeletionPolicy},
@@ -37,6 +40,8 @@ pub async fn reconcile(
     if resource.metadata.deletion_timestamp.is_some() {
         return super::cleanup::cleanup(&api, &resource, &ctx).await;
     }
+    // Taken before anything is read: a ConfigMap edit from now on makes the resource due again.
+    let touches = ctx.schedule.touches(&key);
     if let Some(wait) = ctx
         .schedule
         .wait(&key, resource.resource_version().as_deref())
@@ -50,17 +55,30 @@ pub async fn reconcile(
     }
 
     let previous = resource.status.clone().unwrap_or_default();
+    let report = Report {
+        resource: &resource,
+        ctx: &ctx,
+        touches,
+    };
     let access = match identity(&resource, &ctx).await {
         Ok(access) => access,
         Err(e) => {
             let (status, requeue) = failed(&resource, &ctx, None, &previous, &e.into());
-            return write(&resource, &ctx, &mut writer, &status, &[], requeue).await;
+            return report.write(&mut writer, &status, &[], requeue).await;
         }
     };
     let (aws, scope) = (access.appconfig(), access.scope());
+    let ids = match target(&resource, &ctx, &aws, scope, &previous).await {
+        Ok(ids) => ids,
+        Err(failure) => {
+            let (status, requeue) =
+                failed(&resource, &ctx, Some((scope, None)), &previous, &failure);
+            return report.write(&mut writer, &status, &[], requeue).await;
+        }
+    };
 
     let (next, notices, requeue) =
-        match converge(&resource, &ctx, &aws, scope, &previous, &mut writer).await {
+        match converge(&resource, &ctx, &aws, scope, &ids, &previous, &mut writer).await {
             Ok(outcome) => {
                 let requeue = match &outcome.requeue {
                     Requeue::Poll => ctx.config.poll_interval,
@@ -82,11 +100,12 @@ pub async fn reconcile(
                     Some(stored) if failure.is_transient() => stored.clone(),
                     _ => previous.clone(),
                 };
-                let (status, requeue) = failed(&resource, &ctx, Some(scope), &base, &failure);
+                let (status, requeue) =
+                    failed(&resource, &ctx, Some((scope, Some(&ids))), &base, &failure);
                 (status, Vec::new(), requeue)
             }
         };
-    write(&resource, &ctx, &mut writer, &next, &notices, requeue).await
+    report.write(&mut writer, &next, &notices, requeue).await
 }
 
 /// Who the resource acts as in AWS: its clients, and the scope of what they may see.
@@ -103,28 +122,39 @@ pub(super) async fn identity(
         .await
 }
 
-/// Reports the reconcile: Events, then status, then when the resource is due again.
-async fn write(
-    resource: &AppConfigDeployment,
-    ctx: &Context,
-    writer: &mut StatusWriter<'_, AppConfigDeployment>,
-    next: &AppConfigDeploymentStatus,
-    notices: &[Notice],
-    requeue: Duration,
-) -> Result<Action, Error> {
-    let key = object_key(resource);
-    // Events first: their names make a repeat impossible, so a failed status write cannot lose
-    // one. (Events of the operator's own actions went out right after each action.)
-    for notice in notices {
-        ctx.publish(resource, notice).await;
+/// The report step of one reconcile.
+struct Report<'a> {
+    resource: &'a AppConfigDeployment,
+    ctx: &'a Context,
+    /// The resource's touches when the reconcile began.
+    touches: u64,
+}
+
+impl Report<'_> {
+    /// Events, then status, then when the resource is due again.
+    async fn write(
+        &self,
+        writer: &mut StatusWriter<'_, AppConfigDeployment>,
+        next: &AppConfigDeploymentStatus,
+        notices: &[Notice],
+        requeue: Duration,
+    ) -> Result<Action, Error> {
+        let (resource, ctx) = (self.resource, self.ctx);
+        let key = object_key(resource);
+        // Events first: their names make a repeat impossible, so a failed status write cannot lose
+        // one. (Events of the operator's own actions went out right after each action.)
+        for notice in notices {
+            ctx.publish(resource, notice).await;
+        }
+        match writer.write(next).await {
+            Ok(_) => {}
+            Err(e) if is_stale(&e) => return Ok(retry_fresh(&key)),
+            Err(e) => return Err(Error::WriteStatus(e)),
+        }
+        ctx.schedule
+            .set(&key, writer.resource_version(), self.touches, requeue);
+        Ok(Action::requeue(requeue))
     }
-    match writer.write(next).await {
-        Ok(_) => {}
-        Err(e) if is_stale(&e) => return Ok(retry_fresh(&key)),
-        Err(e) => return Err(Error::WriteStatus(e)),
-    }
-    ctx.schedule.set(&key, writer.resource_version(), requeue);
-    Ok(Action::requeue(requeue))
 }
 
 /// The object changed since the copy this reconcile read (the watch lags behind the operator's
@@ -138,18 +168,20 @@ fn retry_fresh(key: &str) -> Action {
     Action::requeue(STALE_RETRY)
 }
 
-/// The status and requeue for a reconcile that stopped short of a decision. `scope`: where the
-/// resource's lookups are cached, once its identity is known.
+/// The status and requeue for a reconcile that stopped short of a decision. `known`: where the
+/// resource's lookups are cached, once its identity is known, and what its spec resolved to,
+/// once it did.
 fn failed(
     resource: &AppConfigDeployment,
     ctx: &Context,
-    scope: Option<&str>,
+    known: Option<(&str, Option<&Ids>)>,
     previous: &AppConfigDeploymentStatus,
     failure: &ReconcileFailure,
 ) -> (AppConfigDeploymentStatus, Duration) {
     let key = object_key(resource);
     let generation = resource.metadata.generation.unwrap_or_default();
-    if let Some(scope) = scope
+    let ids = known.and_then(|(_, ids)| ids);
+    if let Some((scope, _)) = known
         && matches!(
             failure,
             ReconcileFailure::Aws(e) | ReconcileFailure::Resolve(ResolveError::Aws(e))
@@ -157,15 +189,23 @@ fn failed(
         )
     {
         ctx.resolver.forget(scope, &resource.spec);
+        // A hosted version made from content may be the one that is gone.
+        if let Some(ids) = ids {
+            ctx.hosted_versions
+                .forget(scope, &ids.application, &ids.profile);
+        }
     }
     let conditions = previous.conditions.as_deref().unwrap_or_default();
     let summary = summary::for_error(failure, conditions, generation);
-    let mut status = status::next_status(
-        previous,
-        generation,
-        &Observed::default(),
-        ctx.config.event_log_limit,
-    );
+    let observed = Observed {
+        ids,
+        ..Observed::default()
+    };
+    let mut status =
+        status::next_status(previous, generation, &observed, ctx.config.event_log_limit);
+    if ids.is_none() {
+        status::declare_unresolved(&mut status, &resource.spec, failure);
+    }
     status::set_conditions(&mut status, &summary, generation, Timestamp::now());
     let requeue = match failure.retry() {
         Retry::Soon => {
@@ -184,7 +224,7 @@ fn failed(
             after
         }
         Retry::AtResync => {
-            warn!(resource = %key, error = %failure, "cannot converge until the spec changes; fix the cause named in the Stalled condition");
+            warn!(resource = %key, error = %failure, "cannot converge until the spec or the ConfigMap it reads changes; fix the cause named in the Stalled condition");
             resync_delay(ctx.config.resync_interval)
         }
     };

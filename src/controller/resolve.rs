@@ -80,7 +80,18 @@ fn within(kind: Kind, parent: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-/// The IDs a resource's spec names.
+/// The application, environment, profile and strategy a resource's spec names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Names {
+    pub application: String,
+    pub environment: String,
+    pub profile: String,
+    pub strategy: String,
+    /// What the strategy does, when a listing of strategies said it.
+    pub strategy_shape: Option<Strategy>,
+}
+
+/// The IDs a resource's spec names, and the version it declares.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ids {
     pub application: String,
@@ -93,6 +104,42 @@ pub struct Ids {
     pub hosted: Option<HostedVersion>,
     /// What the strategy does, when a listing of strategies said it.
     pub strategy_shape: Option<Strategy>,
+    /// SHA-256 of the content the declared version was made from (spec.content or
+    /// spec.contentFrom).
+    pub content_sha256: Option<String>,
+}
+
+impl Ids {
+    /// `declared` is the version as the spec names it (for content: the hosted version's
+    /// number); `hosted` what it is in the hosted store.
+    pub fn new(
+        names: Names,
+        declared: String,
+        hosted: Option<HostedVersion>,
+        content_sha256: Option<String>,
+    ) -> Self {
+        let mut versions = vec![declared];
+        if let Some(h) = &hosted {
+            versions.extend([h.number.to_string()].into_iter().chain(h.label.clone()));
+            versions.dedup();
+            versions.retain(|n| !n.is_empty());
+        }
+        Self {
+            application: names.application,
+            environment: names.environment,
+            profile: names.profile,
+            strategy: names.strategy,
+            versions,
+            hosted,
+            strategy_shape: names.strategy_shape,
+            content_sha256,
+        }
+    }
+
+    /// The version the resource converges on, as StartDeployment takes it.
+    pub fn declared(&self) -> &str {
+        &self.versions[0]
+    }
 }
 
 /// A hosted configuration version's number and label.
@@ -144,12 +191,13 @@ impl Resolver {
         }
     }
 
-    pub async fn resolve(
+    /// The application, environment, profile and strategy the spec names.
+    pub async fn names(
         &self,
         aws: &AppConfig,
         region: &str,
         spec: &crate::api::v1alpha1::AppConfigDeploymentSpec,
-    ) -> Result<Ids, ResolveError> {
+    ) -> Result<Names, ResolveError> {
         let application = self
             .one(aws, region, Kind::Application, None, &spec.application)
             .await?;
@@ -175,43 +223,31 @@ impl Resolver {
                 &spec.deployment_strategy,
             )
             .await?;
-        let declared = &spec.configuration_version;
-        let hosted = self
-            .version(aws, region, &application, &profile, declared)
-            .await?;
-        let mut versions = vec![declared.clone()];
-        if let Some(h) = &hosted {
-            versions.extend([h.number.to_string()].into_iter().chain(h.label.clone()));
-            versions.dedup();
-            versions.retain(|n| !n.is_empty());
-        }
         let strategy_shape = self
             .strategies
             .lock()
             .expect("never poisoned")
             .get(&(region.to_owned(), strategy.clone()))
             .cloned();
-        Ok(Ids {
+        Ok(Names {
             application,
             environment,
             profile,
             strategy,
-            versions,
-            hosted,
             strategy_shape,
         })
     }
 
     /// The hosted version `declared` names, by number or label; `None` for a profile of
     /// another store, whose versions are known only as written.
-    async fn version(
+    pub async fn version(
         &self,
         aws: &AppConfig,
         region: &str,
-        application: &str,
-        profile: &str,
+        names: &Names,
         declared: &str,
     ) -> Result<Option<HostedVersion>, ResolveError> {
+        let (application, profile) = (names.application.as_str(), names.profile.as_str());
         let key = key(
             region,
             Kind::ConfigurationVersion,
@@ -345,7 +381,9 @@ impl Resolver {
         self.versions
             .lock()
             .expect("never poisoned")
-            .retain(|k, _| !(k.region == region && k.value == spec.configuration_version));
+            .retain(|k, _| {
+                !(k.region == region && Some(&k.value) == spec.configuration_version.as_ref())
+            });
         // A recent list may still hold the ID that is gone.
         self.lists.retain(|k| k.region != region);
     }

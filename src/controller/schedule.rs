@@ -1,7 +1,8 @@
 //! When each resource is next due. The controller is woken by every watch event, including the
 //! one its own status write causes; a resource still exactly as the operator left it (same
 //! resourceVersion) is not reconciled again before it is due, so a status write never costs a
-//! second round of AppConfig calls.
+//! second round of AppConfig calls. Something else it reads (a ConfigMap of content) marks it
+//! touched, which makes it due at once.
 
 use std::{
     collections::HashMap,
@@ -11,20 +12,25 @@ use std::{
 
 struct Entry {
     resource_version: String,
+    /// The touches counted when the reconcile that scheduled it began.
+    touches: u64,
     due: Instant,
 }
 
 #[derive(Clone, Default)]
 pub struct Schedule {
     entries: Arc<Mutex<HashMap<String, Entry>>>,
+    touches: Arc<Mutex<HashMap<String, u64>>>,
 }
 
 impl Schedule {
-    /// How long until `key` is due, if it has not changed since it was scheduled.
+    /// How long until `key` is due, if neither it nor what it reads changed since it was
+    /// scheduled.
     pub fn wait(&self, key: &str, resource_version: Option<&str>) -> Option<Duration> {
+        let touches = self.touches(key);
         let entries = self.entries.lock().expect("never poisoned");
         let entry = entries.get(key)?;
-        if Some(entry.resource_version.as_str()) != resource_version {
+        if Some(entry.resource_version.as_str()) != resource_version || entry.touches != touches {
             return None;
         }
         entry
@@ -33,8 +39,22 @@ impl Schedule {
             .filter(|d| !d.is_zero())
     }
 
-    /// `key`, now at `resource_version`, is due again in `after`.
-    pub fn set(&self, key: &str, resource_version: Option<String>, after: Duration) {
+    /// How often `key` was touched: read when a reconcile begins, and passed to [`Self::set`],
+    /// so that a touch during the reconcile still makes it due.
+    pub fn touches(&self, key: &str) -> u64 {
+        let touches = self.touches.lock().expect("never poisoned");
+        touches.get(key).copied().unwrap_or_default()
+    }
+
+    /// Something `key` reads changed.
+    pub fn touch(&self, key: &str) {
+        let mut touches = self.touches.lock().expect("never poisoned");
+        *touches.entry(key.to_owned()).or_default() += 1;
+    }
+
+    /// `key`, now at `resource_version` and seen `touches` times touched, is due again in
+    /// `after`.
+    pub fn set(&self, key: &str, resource_version: Option<String>, touches: u64, after: Duration) {
         let mut entries = self.entries.lock().expect("never poisoned");
         match resource_version {
             Some(resource_version) => {
@@ -42,6 +62,7 @@ impl Schedule {
                     key.to_owned(),
                     Entry {
                         resource_version,
+                        touches,
                         due: Instant::now() + after,
                     },
                 );
@@ -54,6 +75,7 @@ impl Schedule {
 
     pub fn forget(&self, key: &str) {
         self.entries.lock().expect("never poisoned").remove(key);
+        self.touches.lock().expect("never poisoned").remove(key);
     }
 }
 
@@ -65,16 +87,33 @@ mod tests {
     fn an_unchanged_resource_waits_until_due_and_a_changed_one_does_not() {
         let s = Schedule::default();
         assert_eq!(s.wait("ns/a", Some("5")), None, "never scheduled");
-        s.set("ns/a", Some("5".into()), Duration::from_secs(60));
+        s.set("ns/a", Some("5".into()), 0, Duration::from_secs(60));
         let wait = s.wait("ns/a", Some("5")).expect("not due yet");
         assert!(wait > Duration::from_secs(59) && wait <= Duration::from_secs(60));
         assert_eq!(s.wait("ns/a", Some("6")), None, "changed since");
-        s.set("ns/a", Some("6".into()), Duration::ZERO);
+        s.set("ns/a", Some("6".into()), 0, Duration::ZERO);
         assert_eq!(s.wait("ns/a", Some("6")), None, "due now");
         s.forget("ns/a");
-        s.set("ns/b", Some("1".into()), Duration::from_secs(60));
+        s.set("ns/b", Some("1".into()), 0, Duration::from_secs(60));
         assert!(s.wait("ns/b", Some("1")).is_some());
-        s.set("ns/b", None, Duration::from_secs(60));
+        s.set("ns/b", None, 0, Duration::from_secs(60));
         assert_eq!(s.wait("ns/b", Some("1")), None);
+    }
+
+    #[test]
+    fn a_touch_makes_a_resource_due_even_during_its_reconcile() {
+        let s = Schedule::default();
+        let seen = s.touches("ns/a");
+        s.touch("ns/a");
+        // The reconcile that began before the touch schedules the resource.
+        s.set("ns/a", Some("5".into()), seen, Duration::from_secs(60));
+        assert_eq!(s.wait("ns/a", Some("5")), None, "touched since it began");
+        s.set(
+            "ns/a",
+            Some("5".into()),
+            s.touches("ns/a"),
+            Duration::from_secs(60),
+        );
+        assert!(s.wait("ns/a", Some("5")).is_some(), "no touch since");
     }
 }

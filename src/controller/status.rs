@@ -5,9 +5,9 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::{
-    api::v1alpha1::{AppConfigDeploymentStatus, EventLogEntry},
+    api::v1alpha1::{AppConfigDeploymentSpec, AppConfigDeploymentStatus, Declared, EventLogEntry},
     aws::model::{Deployment, DeploymentEvent, Strategy},
-    controller::{decide::Tracked, resolve::Ids},
+    controller::{content::ContentError, decide::Tracked, resolve::Ids, summary::ReconcileFailure},
     shared::conditions::{Summary, conditions},
 };
 
@@ -37,6 +37,8 @@ pub fn next_status(
         status.environment_id = Some(ids.environment.clone());
         status.configuration_profile_id = Some(ids.profile.clone());
         status.deployment_strategy_id = Some(ids.strategy.clone());
+        status.desired_version = Some(ids.declared().to_owned());
+        status.content_sha256 = ids.content_sha256.clone();
     }
     if let Some(t) = observed.tracked {
         status.deployment_number = Some(t.number);
@@ -49,6 +51,30 @@ pub fn next_status(
         status.served_version = served.clone();
     }
     status
+}
+
+/// What status says the spec declares when the reconcile stopped before its version was known:
+/// a version the spec names is known anyway; content that could not be read or made a hosted
+/// version has neither a hash nor a version to show, and anything else keeps what was shown.
+pub fn declare_unresolved(
+    status: &mut AppConfigDeploymentStatus,
+    spec: &AppConfigDeploymentSpec,
+    failure: &ReconcileFailure,
+) {
+    if let Some(Declared::Version(version)) = spec.declared() {
+        status.desired_version = Some(version.to_owned());
+        status.content_sha256 = None;
+        return;
+    }
+    if let ReconcileFailure::Content(e) = failure {
+        status.desired_version = None;
+        status.content_sha256 = match e {
+            ContentError::TooLarge { sha256, .. } | ContentError::Refused { sha256, .. } => {
+                Some(sha256.clone())
+            }
+            _ => None,
+        };
+    }
 }
 
 /// Ready, Reconciling and Stalled for `summary`; `status.conditions` still holds the previous

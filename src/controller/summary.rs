@@ -6,7 +6,7 @@ use crate::{
         error::{AwsError, ErrorKind},
         model::DeploymentState,
     },
-    controller::{decide::Situation, resolve::ResolveError},
+    controller::{content::ContentError, decide::Situation, resolve::ResolveError},
     shared::conditions::{Summary, current_ready},
     tenancy::IdentityError,
 };
@@ -131,9 +131,23 @@ pub fn for_error(error: &ReconcileFailure, previous: &[Condition], generation: i
                 ErrorKind::NotFound => stalled("NotFound", e.to_string()),
                 ErrorKind::AccessDenied => stalled("AccessDenied", e.to_string()),
                 ErrorKind::InvalidRequest => stalled("InvalidRequest", e.to_string()),
+                ErrorKind::InvalidContent => stalled("InvalidContent", e.to_string()),
                 ErrorKind::Transient | ErrorKind::Conflict => retrying(e, previous, generation),
             }
         }
+        ReconcileFailure::Content(e) => match e {
+            ContentError::NothingDeclared => stalled("InvalidRequest", e.to_string()),
+            ContentError::ConfigMapNotFound { .. } | ContentError::KeyNotFound { .. } => {
+                stalled("NotFound", e.to_string())
+            }
+            ContentError::TooLarge { .. } | ContentError::Refused { .. } => {
+                stalled("InvalidContent", e.to_string())
+            }
+            ContentError::Kubernetes { .. } if e.is_forbidden() => {
+                stalled("AccessDenied", e.to_string())
+            }
+            ContentError::Kubernetes { .. } => retrying(e, previous, generation),
+        },
         ReconcileFailure::Identity(e) if e.is_transient() => retrying(e, previous, generation),
         ReconcileFailure::Identity(e) => stalled(e.reason(), e.to_string()),
     }
@@ -177,6 +191,8 @@ pub enum ReconcileFailure {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    #[error(transparent)]
+    Content(#[from] ContentError),
 }
 
 /// When a reconcile that failed is tried again.
@@ -188,8 +204,9 @@ pub enum Retry {
     /// resources before their AWS references exist; IAM changes propagate slowly): with capped
     /// backoff, while the resource shows Stalled.
     Recheck,
-    /// A request AWS rejects as invalid, a name that matches several resources: when the spec
-    /// changes, or at the resync.
+    /// A request AWS rejects as invalid, a name that matches several resources, content that
+    /// is missing or refused: when the spec (or the ConfigMap it reads) changes, or at the
+    /// resync.
     AtResync,
 }
 
@@ -201,7 +218,18 @@ impl ReconcileFailure {
             Self::Resolve(ResolveError::Aws(e)) | Self::Aws(e) => match e.kind {
                 ErrorKind::Transient | ErrorKind::Conflict => Retry::Soon,
                 ErrorKind::NotFound | ErrorKind::AccessDenied => Retry::Recheck,
-                ErrorKind::InvalidRequest => Retry::AtResync,
+                ErrorKind::InvalidRequest | ErrorKind::InvalidContent => Retry::AtResync,
+            },
+            Self::Content(e) => match e {
+                ContentError::Kubernetes { .. } if e.is_forbidden() => Retry::Recheck,
+                ContentError::Kubernetes { .. } => Retry::Soon,
+                // The watch of ConfigMaps brings the resource back as soon as its ConfigMap
+                // changes, and the spec's watch when the spec does.
+                ContentError::ConfigMapNotFound { .. }
+                | ContentError::KeyNotFound { .. }
+                | ContentError::NothingDeclared
+                | ContentError::TooLarge { .. }
+                | ContentError::Refused { .. } => Retry::AtResync,
             },
             Self::Identity(e) if e.is_transient() => Retry::Soon,
             // Someone fixes the ServiceAccount, its annotation, RBAC or IAM.

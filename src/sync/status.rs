@@ -150,7 +150,9 @@ pub fn aws_reason(e: &AwsError) -> &'static str {
     match e.kind {
         ErrorKind::NotFound => "NotFound",
         ErrorKind::AccessDenied => "AccessDenied",
-        ErrorKind::InvalidRequest | ErrorKind::Conflict => "InvalidRequest",
+        ErrorKind::InvalidRequest | ErrorKind::InvalidContent | ErrorKind::Conflict => {
+            "InvalidRequest"
+        }
         ErrorKind::Transient => RETRYING,
     }
 }

@@ -61,6 +61,7 @@ OPTIONS: dict[str, dict] = {
             "pollInterval": "5s",
             "resyncInterval": "1h30m",
             "eventLogLimit": 20,
+            "maxContentBytes": 4194304,
             "concurrency": 4,
             "logFormat": "text",
             "logLevel": "appconfig_operator=debug,info",

@@ -188,13 +188,14 @@ def test_scheduling(render):
 
 def test_operator_flags(render):
     m = render({"operator": {"labelSelector": "shard=a", "pollInterval": "5s", "resyncInterval": "1h",
-                             "eventLogLimit": 20, "concurrency": 4, "logFormat": "text", "logLevel": "debug",
+                             "eventLogLimit": 20, "maxContentBytes": 4194304, "concurrency": 4, "logFormat": "text", "logLevel": "debug",
                              "extraArgs": ["--instance=operator-a"],
                              "extraEnv": [{"name": "AWS_MAX_ATTEMPTS", "value": "5"}]}})
     assert flag(m.args, "label-selector") == "shard=a"
     assert flag(m.args, "poll-interval") == "5s"
     assert flag(m.args, "resync-interval") == "1h"
     assert flag(m.args, "event-log-limit") == "20"
+    assert flag(m.args, "max-content-bytes") == "4194304"
     assert flag(m.args, "concurrency") == "4"
     assert flag(m.args, "log-format") == "text"
     assert flag(m.args, "log-level") == "debug"

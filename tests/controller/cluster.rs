@@ -3,7 +3,7 @@
 use std::{fmt::Debug, time::Duration};
 
 use appconfig_operator::api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentSpec};
-use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::api::{core::v1::ConfigMap, events::v1::Event};
 use kube::{
     Api, Client, ResourceExt,
     api::{DeleteParams, ListParams, Patch, PatchParams},
@@ -79,6 +79,55 @@ impl Cluster {
             )
             .await
             .unwrap_or_else(|e| panic!("applying {name}: {e}"))
+    }
+
+    /// Creates or updates `name` with `spec` and `labels`, as a user applying a manifest would.
+    pub async fn apply_labelled(
+        &self,
+        name: &str,
+        labels: &[(&str, &str)],
+        spec: &AppConfigDeploymentSpec,
+    ) -> AppConfigDeployment {
+        let labels: serde_json::Map<String, serde_json::Value> = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect();
+        let object = json!({
+            "apiVersion": "appconfig.operators.dev/v1alpha1",
+            "kind": "AppConfigDeployment",
+            "metadata": {"name": name, "namespace": self.namespace, "labels": labels},
+            "spec": spec,
+        });
+        self.resources()
+            .patch(
+                name,
+                &PatchParams::apply(USER).force(),
+                &Patch::Apply(object),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("applying {name}: {e}"))
+    }
+
+    /// Creates or updates ConfigMap `name` with `data`, as a user applying a manifest would.
+    pub async fn apply_config_map(&self, name: &str, data: &[(&str, &str)]) {
+        let data: serde_json::Map<String, serde_json::Value> = data
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect();
+        let object = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": self.namespace},
+            "data": data,
+        });
+        Api::<ConfigMap>::namespaced(self.client.clone(), &self.namespace)
+            .patch(
+                name,
+                &PatchParams::apply(USER).force(),
+                &Patch::Apply(object),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("applying ConfigMap {name}: {e}"));
     }
 
     pub async fn get(&self, name: &str) -> Option<AppConfigDeployment> {

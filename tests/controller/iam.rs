@@ -95,6 +95,7 @@ pub fn team_policy(application_id: &str) -> Value {
                     "appconfig:StartDeployment",
                     "appconfig:StopDeployment",
                     "appconfig:TagResource",
+                    "appconfig:CreateHostedConfigurationVersion",
                     "appconfig:StartConfigurationSession",
                     "appconfig:GetLatestConfiguration",
                 ],

@@ -12,7 +12,7 @@ use aws_sdk_appconfig::{
     Client,
     config::{BehaviorVersion, Credentials, Region, retry::RetryConfig},
     primitives::Blob,
-    types::{DeploymentState, GrowthType, Monitor, ReplicateTo},
+    types::{DeploymentState, GrowthType, Monitor, ReplicateTo, Validator, ValidatorType},
 };
 
 /// How much faster than wall time the emulator of AppConfigSync scenarios runs.
@@ -32,6 +32,16 @@ impl Deref for World {
     fn deref(&self) -> &AppConfigUser {
         &self.user
     }
+}
+
+/// A hosted configuration version as AppConfig stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredVersion {
+    pub number: i32,
+    pub content: Vec<u8>,
+    pub content_type: String,
+    pub label: Option<String>,
+    pub description: Option<String>,
 }
 
 /// An application with one environment and one hosted profile, by ID.
@@ -223,6 +233,78 @@ impl AppConfigUser {
             .expect("profile created")
             .id
             .unwrap()
+    }
+
+    /// A hosted profile of type AWS.AppConfig.FeatureFlags, whose versions AppConfig checks
+    /// against the feature-flag document format.
+    pub async fn feature_flag_profile(&self, application: &str, name: &str) -> String {
+        self.appconfig
+            .create_configuration_profile()
+            .application_id(application)
+            .name(name)
+            .location_uri("hosted")
+            .r#type("AWS.AppConfig.FeatureFlags")
+            .send()
+            .await
+            .expect("feature-flag profile created")
+            .id
+            .unwrap()
+    }
+
+    /// A hosted profile whose deployments AppConfig validates against the JSON Schema `schema`.
+    pub async fn validated_profile(&self, application: &str, name: &str, schema: &str) -> String {
+        self.appconfig
+            .create_configuration_profile()
+            .application_id(application)
+            .name(name)
+            .location_uri("hosted")
+            .validators(
+                Validator::builder()
+                    .r#type(ValidatorType::JsonSchema)
+                    .content(schema)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .expect("validated profile created")
+            .id
+            .unwrap()
+    }
+
+    /// Every hosted version of the target's profile, oldest first, with its content.
+    pub async fn hosted_versions(&self, t: &Target) -> Vec<StoredVersion> {
+        let listed = self
+            .appconfig
+            .list_hosted_configuration_versions()
+            .application_id(&t.application)
+            .configuration_profile_id(&t.profile)
+            .send()
+            .await
+            .expect("versions listed")
+            .items
+            .unwrap_or_default();
+        let mut versions = Vec::new();
+        for summary in listed {
+            let version = self
+                .appconfig
+                .get_hosted_configuration_version()
+                .application_id(&t.application)
+                .configuration_profile_id(&t.profile)
+                .version_number(summary.version_number)
+                .send()
+                .await
+                .expect("version read");
+            versions.push(StoredVersion {
+                number: version.version_number,
+                content: version.content.map(Blob::into_inner).unwrap_or_default(),
+                content_type: version.content_type.unwrap_or_default(),
+                label: version.version_label,
+                description: version.description,
+            });
+        }
+        versions.sort_by_key(|v| v.number);
+        versions
     }
 
     /// A hosted version of `profile` holding `content`, optionally labelled; its number.

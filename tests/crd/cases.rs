@@ -226,7 +226,6 @@ pub fn all() -> Vec<Case> {
         "application",
         "environment",
         "configurationProfile",
-        "configurationVersion",
         "deploymentStrategy",
     ] {
         cases.push(refused(
@@ -238,6 +237,7 @@ pub fn all() -> Vec<Case> {
             &["Required value"],
         ));
     }
+    cases.extend(content_cases());
     for region in [
         "us-east-1",
         "us-gov-west-1",
@@ -286,6 +286,113 @@ pub fn all() -> Vec<Case> {
             cause,
         ));
     }
+    cases
+}
+
+/// Exactly one of configurationVersion, content and contentFrom; contentType and versionLabel
+/// with content only.
+fn content_cases() -> Vec<Case> {
+    const ONE_OF: &[&str] =
+        &["exactly one of spec.configurationVersion, spec.content and spec.contentFrom"];
+    let from = json!({"configMapKeyRef": {"name": "checkout-flags", "key": "flags.json"}});
+    let mut cases = vec![
+        refused(
+            "none of configurationVersion, content and contentFrom",
+            with_spec(|spec| {
+                spec.remove("configurationVersion");
+            }),
+            "spec",
+            ONE_OF,
+        ),
+        refused(
+            "configurationVersion and content",
+            with_spec(|spec| {
+                spec.insert("content".into(), json!("{}"));
+            }),
+            "spec",
+            ONE_OF,
+        ),
+        refused(
+            "content and contentFrom",
+            with_spec(|spec| {
+                spec.remove("configurationVersion");
+                spec.insert("content".into(), json!("{}"));
+                spec.insert("contentFrom".into(), from.clone());
+            }),
+            "spec",
+            ONE_OF,
+        ),
+        admitted(
+            "content with its type and label",
+            with_spec(|spec| {
+                spec.remove("configurationVersion");
+                spec.insert("content".into(), json!("flags: on"));
+                spec.insert("contentType".into(), json!("application/x-yaml"));
+                spec.insert("versionLabel".into(), json!("v1.4.0"));
+            }),
+            json!({"content": "flags: on", "contentType": "application/x-yaml", "versionLabel": "v1.4.0"}),
+        ),
+        admitted(
+            "contentFrom a ConfigMap key",
+            with_spec(|spec| {
+                spec.remove("configurationVersion");
+                spec.insert("contentFrom".into(), from.clone());
+            }),
+            json!({"contentFrom": from.clone()}),
+        ),
+        refused(
+            "contentFrom without a key",
+            with_spec(|spec| {
+                spec.remove("configurationVersion");
+                spec.insert(
+                    "contentFrom".into(),
+                    json!({"configMapKeyRef": {"name": "checkout-flags"}}),
+                );
+            }),
+            "spec.contentFrom.configMapKeyRef.key",
+            &["Required value"],
+        ),
+        refused(
+            "contentFrom with a key no ConfigMap can hold",
+            with_spec(|spec| {
+                spec.remove("configurationVersion");
+                spec.insert(
+                    "contentFrom".into(),
+                    json!({"configMapKeyRef": {"name": "checkout-flags", "key": "flags/json"}}),
+                );
+            }),
+            "spec.contentFrom.configMapKeyRef.key",
+            &["should match"],
+        ),
+        refused(
+            "versionLabel with configurationVersion",
+            with_spec(|spec| {
+                spec.insert("versionLabel".into(), json!("v1.4.0"));
+            }),
+            "spec",
+            &["spec.contentType and spec.versionLabel describe spec.content or spec.contentFrom"],
+        ),
+        refused(
+            "versionLabel of digits only",
+            with_spec(|spec| {
+                spec.remove("configurationVersion");
+                spec.insert("content".into(), json!("{}"));
+                spec.insert("versionLabel".into(), json!("42"));
+            }),
+            "spec.versionLabel",
+            &["should match"],
+        ),
+    ];
+    cases.push(refused(
+        "an empty contentType",
+        with_spec(|spec| {
+            spec.remove("configurationVersion");
+            spec.insert("content".into(), json!("{}"));
+            spec.insert("contentType".into(), json!(""));
+        }),
+        "spec.contentType",
+        &["at least 1 chars long"],
+    ));
     cases
 }
 

@@ -37,6 +37,7 @@ pub fn deployed_status() -> Value {
         "deploymentNumber": 12,
         "deploymentGeneration": 1,
         "configurationVersion": "7",
+        "desiredVersion": "7",
         "state": "COMPLETE",
         "percentageComplete": 100.0,
         "startedAt": "2026-11-21T10:00:00Z",

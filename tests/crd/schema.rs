@@ -284,7 +284,11 @@ fn cel_rules_compile_within_the_cost_budget() {
         }
     }
     for (crd, expected, what) in [
-        (appconfig_deployment_crd(), 3, "the tag key rules"),
+        (
+            appconfig_deployment_crd(),
+            5,
+            "the tag key rules and the content choice rules",
+        ),
         (appconfig_sync_crd(), 2, "the target name and key rules"),
     ] {
         let schema = openapi_schema(&crd);

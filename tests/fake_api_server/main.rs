@@ -7,6 +7,7 @@ mod rbac;
 mod tokens;
 
 mod dependents;
+mod metadata;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
@@ -284,23 +285,23 @@ async fn status_subresource_is_isolated_both_ways() {
         .unwrap();
 
     let mut current = api.get("demo").await.unwrap();
-    current.spec.configuration_version = "2".into();
+    current.spec.configuration_version = Some("2".into());
     current.status.as_mut().unwrap().state = Some("COMPLETE".into());
     let replaced = api
         .replace("demo", &PostParams::default(), &current)
         .await
         .unwrap();
-    assert_eq!(replaced.spec.configuration_version, "2");
+    assert_eq!(replaced.spec.configuration_version.as_deref(), Some("2"));
     assert_eq!(replaced.status.unwrap().state.as_deref(), Some("DEPLOYING"));
 
     let mut current = api.get("demo").await.unwrap();
-    current.spec.configuration_version = "3".into();
+    current.spec.configuration_version = Some("3".into());
     current.status.as_mut().unwrap().state = Some("BAKING".into());
     let replaced = api
         .replace_status("demo", &PostParams::default(), &current)
         .await
         .unwrap();
-    assert_eq!(replaced.spec.configuration_version, "2");
+    assert_eq!(replaced.spec.configuration_version.as_deref(), Some("2"));
     assert_eq!(replaced.status.unwrap().state.as_deref(), Some("BAKING"));
     assert_eq!(replaced.metadata.generation, Some(2));
 }
@@ -344,14 +345,15 @@ async fn replace_needs_the_current_resource_version() {
     assert_eq!(conflict.code, 409);
 
     let mut fresh = api.get("demo").await.unwrap();
-    fresh.spec.configuration_version = "2".into();
+    fresh.spec.configuration_version = Some("2".into());
     assert_eq!(
         api.replace("demo", &PostParams::default(), &fresh)
             .await
             .unwrap()
             .spec
-            .configuration_version,
-        "2"
+            .configuration_version
+            .as_deref(),
+        Some("2")
     );
 }
 
@@ -441,7 +443,7 @@ async fn apply_conflicts_unless_forced() {
         .patch("demo", &apply_status("carol", true), &just_version("2"))
         .await
         .unwrap();
-    assert_eq!(forced.spec.configuration_version, "2");
+    assert_eq!(forced.spec.configuration_version.as_deref(), Some("2"));
 
     let conflict = api_error(
         api.patch("demo", &apply_status("alice", false), &spec("1"))
@@ -463,8 +465,13 @@ async fn apply_conflicts_unless_forced() {
         .await
         .unwrap();
     assert_eq!(
-        api.get("demo").await.unwrap().spec.configuration_version,
-        "2"
+        api.get("demo")
+            .await
+            .unwrap()
+            .spec
+            .configuration_version
+            .as_deref(),
+        Some("2")
     );
 }
 

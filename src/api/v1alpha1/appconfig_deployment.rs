@@ -34,8 +34,8 @@ const MAX_USER_TAGS: u32 = 50 - 2;
     printcolumn(
         name = "Desired",
         type_ = "string",
-        json_path = ".spec.configurationVersion",
-        description = "The configuration version that must be served"
+        json_path = ".status.desiredVersion",
+        description = "The configuration version that must be served: spec.configurationVersion, or the hosted version the content became"
     ),
     printcolumn(
         name = "Served",
@@ -91,6 +91,13 @@ const MAX_USER_TAGS: u32 = 50 - 2;
         priority = 1
     ),
     printcolumn(
+        name = "Content",
+        type_ = "string",
+        json_path = ".status.contentSha256",
+        description = "SHA-256 of the declared content (spec.content or spec.contentFrom)",
+        priority = 1
+    ),
+    printcolumn(
         name = "Deployment",
         type_ = "integer",
         json_path = ".status.deploymentNumber",
@@ -108,6 +115,16 @@ const MAX_USER_TAGS: u32 = 50 - 2;
     selectable = ".spec.configurationProfile"
 )]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "[has(self.configurationVersion), has(self.content), has(self.contentFrom)].filter(x, x).size() == 1",
+        "message": "exactly one of spec.configurationVersion, spec.content and spec.contentFrom must be set",
+    },
+    {
+        "rule": "!has(self.configurationVersion) || (!has(self.contentType) && !has(self.versionLabel))",
+        "message": "spec.contentType and spec.versionLabel describe spec.content or spec.contentFrom; with spec.configurationVersion the version already exists",
+    },
+]))]
 pub struct AppConfigDeploymentSpec {
     /// Name or ID of the AppConfig application. A value that is an existing application ID is
     /// used as the ID; otherwise it is looked up by name.
@@ -124,8 +141,33 @@ pub struct AppConfigDeploymentSpec {
 
     /// The configuration version that must be served: a hosted configuration version number
     /// ("7"), a hosted version label ("v1.4.0"), or the version of an S3, SSM or other source.
+    /// Exactly one of configurationVersion, content and contentFrom is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 1024))]
-    pub configuration_version: String,
+    pub configuration_version: Option<String>,
+
+    /// The configuration itself, for a hosted configuration profile: the operator makes it a
+    /// hosted configuration version (one per distinct content, content type and label) and
+    /// deploys that version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+
+    /// Where the configuration is read from: a key of a ConfigMap in this namespace (data or
+    /// binaryData). An edit of the ConfigMap deploys the new content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_from: Option<ContentFrom>,
+
+    /// Content-Type of the hosted versions made from content or contentFrom. Default:
+    /// application/json.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    pub content_type: Option<String>,
+
+    /// VersionLabel of the hosted versions made from content or contentFrom (1 to 64
+    /// characters, not only digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64), regex(pattern = r".*[^0-9].*"))]
+    pub version_label: Option<String>,
 
     /// Name or ID of the deployment strategy. The predefined strategies work by name, as in AWS
     /// (for example AppConfig.Linear50PercentEvery30Seconds or AppConfig.AllAtOnce).
@@ -194,7 +236,11 @@ impl AppConfigDeploymentSpec {
             application: application.into(),
             environment: environment.into(),
             configuration_profile: configuration_profile.into(),
-            configuration_version: configuration_version.into(),
+            configuration_version: Some(configuration_version.into()),
+            content: None,
+            content_from: None,
+            content_type: None,
+            version_label: None,
             deployment_strategy: deployment_strategy.into(),
             description: None,
             kms_key_identifier: None,
@@ -206,6 +252,75 @@ impl AppConfigDeploymentSpec {
             deletion_policy: DeletionPolicy::Retain,
         }
     }
+}
+
+/// The content type of hosted versions whose spec names none.
+pub const DEFAULT_CONTENT_TYPE: &str = "application/json";
+
+/// What a resource declares must be served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declared<'a> {
+    /// An existing version, by number, label or another store's version.
+    Version(&'a str),
+    /// Configuration content, which becomes a hosted version.
+    Content(ContentSource<'a>),
+}
+
+/// Where declared content is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentSource<'a> {
+    /// spec.content.
+    Inline(&'a str),
+    /// spec.contentFrom.configMapKeyRef.
+    ConfigMap(&'a ConfigMapKeyRef),
+}
+
+impl AppConfigDeploymentSpec {
+    /// What the spec declares; `None` when it sets none of the three fields (which the API
+    /// server refuses at admission). With several, configurationVersion wins, then content.
+    pub fn declared(&self) -> Option<Declared<'_>> {
+        match (
+            &self.configuration_version,
+            &self.content,
+            &self.content_from,
+        ) {
+            (Some(version), _, _) => Some(Declared::Version(version)),
+            (None, Some(content), _) => Some(Declared::Content(ContentSource::Inline(content))),
+            (None, None, Some(from)) => Some(Declared::Content(ContentSource::ConfigMap(
+                &from.config_map_key_ref,
+            ))),
+            (None, None, None) => None,
+        }
+    }
+
+    /// The Content-Type of the hosted versions made from this spec's content.
+    pub fn content_type(&self) -> &str {
+        self.content_type.as_deref().unwrap_or(DEFAULT_CONTENT_TYPE)
+    }
+}
+
+/// Where configuration content comes from.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ContentFrom {
+    /// A key of a ConfigMap in the resource's namespace.
+    pub config_map_key_ref: ConfigMapKeyRef,
+}
+
+/// A key of a ConfigMap in the resource's namespace.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigMapKeyRef {
+    /// Name of the ConfigMap.
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+    )]
+    pub name: String,
+
+    /// The key, in data or binaryData.
+    #[schemars(length(min = 1, max = 253), regex(pattern = r"^[-._a-zA-Z0-9]+$"))]
+    pub key: String,
 }
 
 // Variants carry no doc comments on purpose: documented variants make schemars emit a `oneOf`
@@ -253,6 +368,15 @@ pub struct AppConfigDeploymentStatus {
     /// Configuration version of the tracked deployment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration_version: Option<String>,
+
+    /// The version the operator converges on: spec.configurationVersion as written, or the
+    /// number of the hosted version that spec.content or spec.contentFrom became.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_version: Option<String>,
+
+    /// SHA-256 (hex) of the content of spec.content or spec.contentFrom, as last read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_sha256: Option<String>,
 
     /// Version label of the tracked deployment, when its hosted version has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

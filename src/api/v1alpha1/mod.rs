@@ -4,8 +4,8 @@ mod appconfig_deployment;
 mod appconfig_sync;
 
 pub use appconfig_deployment::{
-    AppConfigDeployment, AppConfigDeploymentSpec, AppConfigDeploymentStatus, DeletionPolicy,
-    EventLogEntry,
+    AppConfigDeployment, AppConfigDeploymentSpec, AppConfigDeploymentStatus, ConfigMapKeyRef,
+    ContentFrom, ContentSource, DEFAULT_CONTENT_TYPE, Declared, DeletionPolicy, EventLogEntry,
 };
 pub use appconfig_sync::{
     AppConfigSync, AppConfigSyncSpec, AppConfigSyncStatus, DEFAULT_POLL_INTERVAL_SECONDS,

@@ -1,6 +1,7 @@
 //! Each scenario is one `async fn(&Cluster, &World)`; `scenario!` turns it into a test on the
 //! fake API server and an ignored test on the `KUBECONFIG` cluster, with the same body.
 
+mod content;
 mod deletion;
 mod environment;
 mod faults;

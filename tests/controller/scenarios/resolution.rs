@@ -92,7 +92,7 @@ async fn missing_references_stall_naming_them_and_a_fixed_spec_recovers(
         ),
         (
             "version",
-            Box::new(|s| s.configuration_version = "42".into()),
+            Box::new(|s| s.configuration_version = Some("42".into())),
             "hosted configuration version '42' (spec.configurationVersion) does not exist",
         ),
     ];

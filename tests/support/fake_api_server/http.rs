@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{
     Shared, WriteRecord,
     error::ApiError,
-    gc, issuer_discovery, list,
+    gc, issuer_discovery, list, metadata_only,
     patch::PatchType,
     rbac::Grants,
     resource::ResourceType,
@@ -90,17 +90,27 @@ async fn respond(
         grants,
     };
     let name = route.name.as_deref().unwrap_or_default();
+    let metadata_only = metadata_only::requested(&parts.headers);
 
     let mut store = shared.store.lock().expect("store lock");
     let (code, object) = match verb {
         Verb::Get => {
             let stored = store.get(&route.key(name));
             let stored = stored.ok_or_else(|| ApiError::not_found(&route.resource, name))?;
-            (200, stored.object.clone())
+            match metadata_only {
+                true => (200, metadata_only::object(&stored.object)),
+                false => (200, stored.object.clone()),
+            }
         }
-        Verb::List => (200, list::list(&mut store, &route, &query)?),
+        Verb::List => {
+            let list = list::list(&mut store, &route, &query)?;
+            match metadata_only {
+                true => (200, metadata_only::list(&list)),
+                false => (200, list),
+            }
+        }
         Verb::Watch => {
-            let stream = watch::start(&store, &route, &query)?;
+            let stream = watch::start(&store, &route, &query, metadata_only)?;
             return Ok(response(200, stream));
         }
         // The one subresource a create reaches (`check_subresource`): a service account's token.

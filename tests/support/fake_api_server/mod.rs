@@ -25,6 +25,7 @@ mod gc;
 mod http;
 mod issuer_discovery;
 mod list;
+mod metadata_only;
 #[path = "../oidc.rs"]
 mod oidc;
 mod owner_admission;

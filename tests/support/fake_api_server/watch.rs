@@ -13,6 +13,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::{
     error::ApiError,
+    metadata_only,
     resource::ResourceType,
     route::{Query, Route},
     select::Selector,
@@ -30,12 +31,19 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 /// from its cache meanwhile; a fake that delivered at once would hide what that breaks.
 const WATCH_LAG_MS: u64 = 20;
 
-/// Starts a watch; must run inside the Tokio runtime, which carries the stream.
-pub(super) fn start(store: &Store, route: &Route, query: &Query) -> Result<Body, ApiError> {
+/// Starts a watch (of objects' metadata only, when `metadata_only`); must run inside the Tokio
+/// runtime, which carries the stream.
+pub(super) fn start(
+    store: &Store,
+    route: &Route,
+    query: &Query,
+    metadata_only: bool,
+) -> Result<Body, ApiError> {
     let filter = Filter {
         resource: route.resource.clone(),
         namespace: route.namespace.clone(),
         selector: Selector::parse(query.get("labelSelector"), query.get("fieldSelector"))?,
+        metadata_only,
     };
     let from = match query.get("resourceVersion").unwrap_or_default() {
         "" | "0" => None,
@@ -57,7 +65,7 @@ pub(super) fn start(store: &Store, route: &Route, query: &Query) -> Result<Body,
         lines.extend(
             existing
                 .filter(|o| filter.selector.matches(o))
-                .map(|o| event_line("ADDED", o)),
+                .map(|o| filter.event("ADDED", o)),
         );
         if query.flag("sendInitialEvents") {
             lines.push(bookmark(
@@ -89,9 +97,17 @@ struct Filter {
     resource: ResourceType,
     namespace: Option<String>,
     selector: Selector,
+    metadata_only: bool,
 }
 
 impl Filter {
+    fn event(&self, event: &str, object: &Value) -> Bytes {
+        match self.metadata_only {
+            true => event_line(event, &metadata_only::object(object)),
+            false => event_line(event, object),
+        }
+    }
+
     /// The event this watch sees for a change, if any: with a selector, an object that starts or
     /// stops matching is ADDED or DELETED, as the API server's watch cache reports it.
     fn line(&self, change: &Change) -> Option<Bytes> {
@@ -115,7 +131,7 @@ impl Filter {
             (ChangeKind::Deleted, _, true) | (ChangeKind::Modified, true, false) => "DELETED",
             _ => return None,
         };
-        Some(event_line(event, &change.object))
+        Some(self.event(event, &change.object))
     }
 }
 

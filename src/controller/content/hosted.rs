@@ -1,0 +1,247 @@
+//! One hosted configuration version per distinct content of a profile, whoever asks.
+//!
+//! The operator marks the versions it creates: their Description is `MARK` followed by the
+//! content's SHA-256. A version holds a resource's content when its mark, Content-Type and
+//! VersionLabel match, which ListHostedConfigurationVersions tells without downloading any
+//! content. Creation passes the newest version number seen as `LatestVersionNumber`, so that two
+//! operators racing for the same content cannot both create it: the loser's create is refused
+//! with a ConflictException, and it lists again and finds the winner's version.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use super::source::Content;
+use crate::{
+    aws::{
+        AppConfig,
+        appconfig::NewHostedVersion,
+        error::{AwsError, ErrorKind},
+        model::HostedVersionSummary,
+    },
+    controller::resolve::HostedVersion,
+};
+
+/// The start of the Description of every hosted version the operator creates.
+pub const MARK: &str = "appconfig-operator content sha256:";
+
+/// Creates that lose a race before one succeeds or finds the version: more means versions
+/// are being created faster than they can be listed.
+const ATTEMPTS: usize = 5;
+
+/// What identifies a version made from content: its hash, Content-Type and label.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Mark {
+    sha256: String,
+    content_type: String,
+    label: Option<String>,
+}
+
+impl Mark {
+    fn of(content: &Content) -> Self {
+        Self {
+            sha256: content.sha256.clone(),
+            content_type: content.content_type.clone(),
+            label: content.label.clone(),
+        }
+    }
+
+    /// The mark of a listed version, if the operator created it.
+    fn read(version: &HostedVersionSummary) -> Option<Self> {
+        let sha256 = version.description.as_deref()?.strip_prefix(MARK)?;
+        let is_sha256 = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        is_sha256.then(|| Self {
+            sha256: sha256.to_ascii_lowercase(),
+            content_type: version.content_type.clone().unwrap_or_default(),
+            label: version.label.clone(),
+        })
+    }
+}
+
+/// What the operator knows of one profile's versions.
+#[derive(Debug, Default)]
+struct Index {
+    /// Whether `versions` and `latest` come from a listing (else they are unknown).
+    listed: bool,
+    /// The newest version number of the profile.
+    latest: i32,
+    versions: HashMap<Mark, HostedVersion>,
+    /// Content AppConfig refused: asked again only after a restart, never in a loop.
+    refused: HashMap<Mark, AwsError>,
+}
+
+impl Index {
+    fn load(&mut self, listed: &[HostedVersionSummary]) {
+        self.versions.clear();
+        let mut listed: Vec<&HostedVersionSummary> = listed.iter().collect();
+        // Of several versions with the same content, the oldest serves.
+        listed.sort_by_key(|v| v.number);
+        for version in &listed {
+            if let Some(mark) = Mark::read(version) {
+                self.versions.entry(mark).or_insert_with(|| hosted(version));
+            }
+        }
+        self.latest = listed.last().map_or(0, |v| v.number);
+        self.listed = true;
+    }
+}
+
+/// A profile, as (scope, application ID, profile ID).
+type ProfileKey = (String, String, String);
+
+/// Hosted versions made from content, per profile.
+#[derive(Clone, Default)]
+pub struct HostedVersions {
+    profiles: Arc<Mutex<HashMap<ProfileKey, Arc<tokio::sync::Mutex<Index>>>>>,
+}
+
+impl HostedVersions {
+    /// The hosted version of `profile` that holds `content`, created if there is none.
+    pub async fn version_for(
+        &self,
+        aws: &AppConfig,
+        scope: &str,
+        application: &str,
+        profile: &str,
+        content: &Content,
+    ) -> Result<HostedVersion, AwsError> {
+        let index = self.index(scope, application, profile);
+        // Resources of one profile take turns: the second finds what the first created.
+        let mut index = index.lock().await;
+        let mark = Mark::of(content);
+        for _ in 0..ATTEMPTS {
+            if let Some(version) = index.versions.get(&mark) {
+                return Ok(version.clone());
+            }
+            if let Some(refusal) = index.refused.get(&mark) {
+                return Err(refusal.clone());
+            }
+            if !index.listed {
+                let listed = aws.list_hosted_versions(application, profile).await?;
+                index.load(&listed);
+                continue;
+            }
+            let request = NewHostedVersion {
+                content: content.bytes.clone(),
+                content_type: content.content_type.clone(),
+                description: format!("{MARK}{}", content.sha256),
+                label: content.label.clone(),
+                latest_version_number: index.latest,
+            };
+            match aws
+                .create_hosted_version(application, profile, &request)
+                .await
+            {
+                Ok(created) => {
+                    index.latest = index.latest.max(created.number);
+                    index.versions.insert(mark.clone(), hosted(&created));
+                }
+                // Someone created a version since the listing: it may be this content.
+                Err(e) if e.kind == ErrorKind::Conflict => index.listed = false,
+                Err(e) if e.kind == ErrorKind::InvalidContent => {
+                    index.refused.insert(mark, e.clone());
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(AwsError {
+            kind: ErrorKind::Conflict,
+            operation: "CreateHostedConfigurationVersion",
+            code: "ConflictException".into(),
+            message: format!(
+                "new versions of configuration profile {profile} kept appearing during {ATTEMPTS} attempts to create one"
+            ),
+        })
+    }
+
+    /// Forgets what is known of a profile's versions (one was deleted, say): the next request
+    /// lists them again.
+    pub fn forget(&self, scope: &str, application: &str, profile: &str) {
+        self.profiles.lock().expect("never poisoned").remove(&(
+            scope.to_owned(),
+            application.to_owned(),
+            profile.to_owned(),
+        ));
+    }
+
+    fn index(
+        &self,
+        scope: &str,
+        application: &str,
+        profile: &str,
+    ) -> Arc<tokio::sync::Mutex<Index>> {
+        let key = (scope.to_owned(), application.to_owned(), profile.to_owned());
+        Arc::clone(
+            self.profiles
+                .lock()
+                .expect("never poisoned")
+                .entry(key)
+                .or_default(),
+        )
+    }
+}
+
+fn hosted(version: &HostedVersionSummary) -> HostedVersion {
+    HostedVersion {
+        number: version.number,
+        label: version.label.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    fn listed(number: i32, description: Option<&str>, label: Option<&str>) -> HostedVersionSummary {
+        HostedVersionSummary {
+            number,
+            description: description.map(str::to_owned),
+            content_type: Some("application/json".into()),
+            label: label.map(str::to_owned),
+        }
+    }
+
+    fn mark(label: Option<&str>) -> Mark {
+        Mark {
+            sha256: SHA.into(),
+            content_type: "application/json".into(),
+            label: label.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn only_the_operators_mark_with_a_whole_hash_is_read() {
+        let marked = format!("{MARK}{SHA}");
+        assert_eq!(
+            Mark::read(&listed(1, Some(&marked), None)),
+            Some(mark(None))
+        );
+        assert_eq!(Mark::read(&listed(1, Some("made by hand"), None)), None);
+        assert_eq!(Mark::read(&listed(1, None, None)), None);
+        let short = format!("{MARK}{}", &SHA[..63]);
+        assert_eq!(Mark::read(&listed(1, Some(&short), None)), None);
+        let not_hex = format!("{MARK}{}", "z".repeat(64));
+        assert_eq!(Mark::read(&listed(1, Some(&not_hex), None)), None);
+    }
+
+    #[test]
+    fn a_listing_keeps_the_oldest_version_of_each_content_and_the_newest_number() {
+        let marked = format!("{MARK}{SHA}");
+        let mut index = Index::default();
+        index.load(&[
+            listed(9, Some("made by hand"), None),
+            listed(7, Some(&marked), None),
+            listed(4, Some(&marked), None),
+            listed(5, Some(&marked), Some("v2")),
+        ]);
+        assert!(index.listed);
+        assert_eq!(index.latest, 9, "unmarked versions count for the lock");
+        assert_eq!(index.versions[&mark(None)].number, 4);
+        assert_eq!(index.versions[&mark(Some("v2"))].number, 5);
+        assert_eq!(index.versions.len(), 2);
+    }
+}
