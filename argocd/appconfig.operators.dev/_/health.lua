@@ -61,9 +61,10 @@ if generation ~= nil and (status.observedGeneration == nil or status.observedGen
   return hs
 end
 
--- Stalled: rolled back, reverted, NotFound, AccessDenied, InvalidRequest, and the failures of a
--- resource acting as a ServiceAccount (ServiceAccountNotFound, RoleAnnotationMissing,
--- RoleAnnotationInvalid, ServiceAccountForbidden, AssumeRoleRefused): Degraded, with the message.
+-- Stalled: rolled back, reverted, NotFound, AccessDenied, InvalidRequest, InvalidContent, and
+-- the failures of a resource acting as a ServiceAccount (ServiceAccountNotFound,
+-- RoleAnnotationMissing, RoleAnnotationInvalid, ServiceAccountForbidden, AssumeRoleRefused):
+-- Degraded, with the message.
 if stalled ~= nil then
   hs.status = "Degraded"
   hs.message = describe(stalled, "Stalled")
