@@ -65,20 +65,7 @@ impl Cluster {
 
     /// Creates or updates `name` with `spec`, as a user applying a manifest would.
     pub async fn apply(&self, name: &str, spec: &AppConfigDeploymentSpec) -> AppConfigDeployment {
-        let object = json!({
-            "apiVersion": "appconfig.operators.dev/v1alpha1",
-            "kind": "AppConfigDeployment",
-            "metadata": {"name": name, "namespace": self.namespace},
-            "spec": spec,
-        });
-        self.resources()
-            .patch(
-                name,
-                &PatchParams::apply(USER).force(),
-                &Patch::Apply(object),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("applying {name}: {e}"))
+        self.apply_labelled(name, &[], spec).await
     }
 
     /// Creates or updates `name` with `spec` and `labels`, as a user applying a manifest would.

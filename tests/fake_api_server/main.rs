@@ -346,15 +346,11 @@ async fn replace_needs_the_current_resource_version() {
 
     let mut fresh = api.get("demo").await.unwrap();
     fresh.spec.configuration_version = Some("2".into());
-    assert_eq!(
-        api.replace("demo", &PostParams::default(), &fresh)
-            .await
-            .unwrap()
-            .spec
-            .configuration_version
-            .as_deref(),
-        Some("2")
-    );
+    let replaced = api
+        .replace("demo", &PostParams::default(), &fresh)
+        .await
+        .unwrap();
+    assert_eq!(replaced.spec.configuration_version.as_deref(), Some("2"));
 }
 
 #[tokio::test]
@@ -464,15 +460,8 @@ async fn apply_conflicts_unless_forced() {
     api.patch("demo", &apply_status("alice", false), &still_owned)
         .await
         .unwrap();
-    assert_eq!(
-        api.get("demo")
-            .await
-            .unwrap()
-            .spec
-            .configuration_version
-            .as_deref(),
-        Some("2")
-    );
+    let kept = api.get("demo").await.unwrap();
+    assert_eq!(kept.spec.configuration_version.as_deref(), Some("2"));
 }
 
 #[tokio::test]

@@ -5,6 +5,11 @@
 use appconfig_operator::api::v1alpha1::{
     AppConfigDeployment, AppConfigDeploymentSpec, ConfigMapKeyRef, ContentFrom,
 };
+use k8s_openapi::{ByteString, api::core::v1::ConfigMap};
+use kube::{
+    Api,
+    api::{ObjectMeta, PostParams},
+};
 use sha2::{Digest, Sha256};
 
 use super::{condition, ready, scenario, served, spec, stalled_message, state};
@@ -38,6 +43,34 @@ fn from_config_map(t: &Target, name: &str, key: &str, strategy: &str) -> AppConf
         }),
         ..spec(t, "unused", strategy)
     }
+}
+
+/// A spec deploying key `flags.json` of ConfigMap `checkout-flags` to `t` with `strategy`.
+fn checkout_flags(t: &Target, strategy: &str) -> AppConfigDeploymentSpec {
+    from_config_map(t, "checkout-flags", "flags.json", strategy)
+}
+
+/// Waits until `name` is stalled with `reason` for `what`; it, and the Stalled message.
+async fn stalled(
+    cluster: &Cluster,
+    name: &str,
+    reason: &str,
+    what: &str,
+) -> (AppConfigDeployment, String) {
+    let o = cluster
+        .wait_for(name, what, |o| ready(o) == Some(("False", reason)))
+        .await;
+    let message = stalled_message(condition(&o, "Stalled"));
+    (o, message)
+}
+
+/// An operator whose resync does not come during a scenario: only watches wake resources.
+async fn start_without_resync(cluster: &Cluster, world: &World) -> Operator {
+    let config = appconfig_operator::controller::Config {
+        resync_interval: std::time::Duration::from_secs(3600),
+        ..test_config(cluster)
+    };
+    Operator::start_with(cluster, world, config).await
 }
 
 fn sha256(content: &str) -> String {
@@ -106,16 +139,9 @@ async fn a_config_map_edit_deploys_at_once_and_supersedes_the_running_rollout(
         .await;
     // A settled resource is checked again only at the resync: an edit that arrived by the
     // resync would prove nothing.
-    let config = appconfig_operator::controller::Config {
-        resync_interval: std::time::Duration::from_secs(3600),
-        ..test_config(cluster)
-    };
-    let operator = Operator::start_with(cluster, world, config).await;
+    let operator = start_without_resync(cluster, world).await;
     cluster
-        .apply(
-            "flags",
-            &from_config_map(&t, "checkout-flags", "flags.json", "two-steps"),
-        )
+        .apply("flags", &checkout_flags(&t, "two-steps"))
         .await;
     let o = cluster
         .wait_for("flags", "deploying version 1", |o| {
@@ -178,10 +204,7 @@ async fn two_environments_share_one_version_and_a_restart_creates_nothing(
     let operator = Operator::start(cluster, world).await;
     for (name, target) in [("production", &production), ("staging", &staging)] {
         cluster
-            .apply(
-                name,
-                &from_config_map(target, "checkout-flags", "flags.json", "instant"),
-            )
+            .apply(name, &checkout_flags(target, "instant"))
             .await;
     }
     for name in ["production", "staging"] {
@@ -195,7 +218,7 @@ async fn two_environments_share_one_version_and_a_restart_creates_nothing(
 
     // While no operator runs, the spec changes (not the content): the restarted operator must
     // reconcile, and finds the version instead of creating one.
-    let mut spec = from_config_map(&staging, "checkout-flags", "flags.json", "instant");
+    let mut spec = checkout_flags(&staging, "instant");
     spec.description = Some("same content, new description".into());
     let changed = cluster.apply("staging", &spec).await;
     let operator = Operator::start(cluster, world).await;
@@ -286,6 +309,41 @@ async fn an_operator_that_loses_the_race_for_a_version_uses_the_winners(
     operator_b.stop().await;
 }
 
+scenario!(binary_data_is_deployed_byte_for_byte_with_its_content_type);
+async fn binary_data_is_deployed_byte_for_byte_with_its_content_type(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let t = world.target("shop", "production", "flags", &[]).await;
+    world.strategy("instant", 0, 100.0, 0).await;
+    // Not UTF-8: only binaryData can hold it.
+    let bytes = vec![0x00, 0xff, 0xfe, 0x80, b'{', b'}'];
+    let config_map = ConfigMap {
+        metadata: ObjectMeta {
+            name: Some("checkout-flags".into()),
+            ..ObjectMeta::default()
+        },
+        binary_data: Some([("flags.json".to_owned(), ByteString(bytes.clone()))].into()),
+        ..ConfigMap::default()
+    };
+    Api::<ConfigMap>::namespaced(cluster.client.clone(), &cluster.namespace)
+        .create(&PostParams::default(), &config_map)
+        .await
+        .unwrap();
+    let operator = Operator::start(cluster, world).await;
+    let mut spec = checkout_flags(&t, "instant");
+    spec.content_type = Some("application/octet-stream".into());
+    cluster.apply("flags", &spec).await;
+    cluster
+        .wait_for("flags", "serving version 1", |o| serves(o, "1"))
+        .await;
+    let versions = world.hosted_versions(&t).await;
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].content, bytes);
+    assert_eq!(versions[0].content_type, "application/octet-stream");
+    operator.stop().await;
+}
+
 scenario!(a_missing_config_map_or_key_waits_and_recovers_when_created);
 async fn a_missing_config_map_or_key_waits_and_recovers_when_created(
     cluster: &Cluster,
@@ -294,23 +352,15 @@ async fn a_missing_config_map_or_key_waits_and_recovers_when_created(
     let t = world.target("shop", "production", "flags", &[]).await;
     world.strategy("instant", 0, 100.0, 0).await;
     // No resync comes: the watch of ConfigMaps must bring the resource back.
-    let config = appconfig_operator::controller::Config {
-        resync_interval: std::time::Duration::from_secs(3600),
-        ..test_config(cluster)
-    };
-    let operator = Operator::start_with(cluster, world, config).await;
-    cluster
-        .apply(
-            "flags",
-            &from_config_map(&t, "checkout-flags", "flags.json", "instant"),
-        )
-        .await;
-    let o = cluster
-        .wait_for("flags", "stalled on the missing ConfigMap", |o| {
-            ready(o) == Some(("False", "NotFound"))
-        })
-        .await;
-    let message = stalled_message(condition(&o, "Stalled"));
+    let operator = start_without_resync(cluster, world).await;
+    cluster.apply("flags", &checkout_flags(&t, "instant")).await;
+    let (_, message) = stalled(
+        cluster,
+        "flags",
+        "NotFound",
+        "stalled on the missing ConfigMap",
+    )
+    .await;
     assert!(
         message.contains("ConfigMap 'checkout-flags'") && message.contains("does not exist"),
         "{message}"
@@ -358,18 +408,14 @@ async fn content_appconfig_refuses_stalls_with_its_details_until_fixed(
     cluster
         .apply_config_map("checkout-flags", &[("flags.json", invalid)])
         .await;
-    cluster
-        .apply(
-            "flags",
-            &from_config_map(&t, "checkout-flags", "flags.json", "instant"),
-        )
-        .await;
-    let o = cluster
-        .wait_for("flags", "stalled on refused content", |o| {
-            ready(o) == Some(("False", "InvalidContent"))
-        })
-        .await;
-    let message = stalled_message(condition(&o, "Stalled"));
+    cluster.apply("flags", &checkout_flags(&t, "instant")).await;
+    let (o, message) = stalled(
+        cluster,
+        "flags",
+        "InvalidContent",
+        "stalled on refused content",
+    )
+    .await;
     assert!(
         message.contains("CreateHostedConfigurationVersion")
             && message.contains("BadRequestException")
@@ -408,12 +454,13 @@ async fn content_a_validator_refuses_stalls_at_the_start_with_its_details(
     cluster
         .apply("limits", &inline(&t, invalid, "instant"))
         .await;
-    let o = cluster
-        .wait_for("limits", "stalled on the validator", |o| {
-            ready(o) == Some(("False", "InvalidContent"))
-        })
-        .await;
-    let message = stalled_message(condition(&o, "Stalled"));
+    let (o, message) = stalled(
+        cluster,
+        "limits",
+        "InvalidContent",
+        "stalled on the validator",
+    )
+    .await;
     assert!(
         message.contains("StartDeployment") && message.contains("#/limit"),
         "AWS's details name the place: {message}"
@@ -443,12 +490,7 @@ async fn content_over_the_size_limit_is_refused_before_any_call(cluster: &Cluste
     let operator = Operator::start_with(cluster, world, config).await;
     let large = r#"{"banner":"seventeen bytes and more"}"#;
     cluster.apply("flags", &inline(&t, large, "instant")).await;
-    let o = cluster
-        .wait_for("flags", "stalled on the size", |o| {
-            ready(o) == Some(("False", "InvalidContent"))
-        })
-        .await;
-    let message = stalled_message(condition(&o, "Stalled"));
+    let (o, message) = stalled(cluster, "flags", "InvalidContent", "stalled on the size").await;
     assert!(
         message.contains(&format!("is {} bytes", large.len())) && message.contains("16-byte limit"),
         "{message}"
