@@ -139,7 +139,8 @@ pub async fn run(
         // A list is fetched at most once a poll interval for the names it lacks, whatever the
         // number of resources naming them.
         resolver: resolve::Resolver::new(config.poll_interval),
-        hosted_versions: content::HostedVersions::default(),
+        // Refused content is offered again at the resync, as other refused requests are.
+        hosted_versions: content::HostedVersions::new(config.resync_interval),
         environments: environments::Environments::default(),
         config: config.clone(),
         metrics: metrics.clone(),

@@ -10,6 +10,7 @@
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use super::source::Content;
@@ -67,8 +68,9 @@ struct Index {
     /// The newest version number of the profile.
     latest: i32,
     versions: HashMap<Mark, HostedVersion>,
-    /// Content AppConfig refused: asked again only after a restart, never in a loop.
-    refused: HashMap<Mark, AwsError>,
+    /// Content AppConfig refused, and when: not sent again before the resync interval passed
+    /// (the profile or its validators may have been fixed by then), never in a loop.
+    refused: HashMap<Mark, (Instant, AwsError)>,
 }
 
 impl Index {
@@ -91,12 +93,21 @@ impl Index {
 type ProfileKey = (String, String, String);
 
 /// Hosted versions made from content, per profile.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct HostedVersions {
     profiles: Arc<Mutex<HashMap<ProfileKey, Arc<tokio::sync::Mutex<Index>>>>>,
+    /// How long a refusal answers for the same content.
+    refusals_last: Duration,
 }
 
 impl HostedVersions {
+    pub fn new(refusals_last: Duration) -> Self {
+        Self {
+            profiles: Arc::default(),
+            refusals_last,
+        }
+    }
+
     /// The hosted version of `profile` that holds `content`, created if there is none.
     pub async fn version_for(
         &self,
@@ -114,8 +125,14 @@ impl HostedVersions {
             if let Some(version) = index.versions.get(&mark) {
                 return Ok(version.clone());
             }
-            if let Some(refusal) = index.refused.get(&mark) {
-                return Err(refusal.clone());
+            match index.refused.get(&mark) {
+                Some((at, refusal)) if at.elapsed() < self.refusals_last => {
+                    return Err(refusal.clone());
+                }
+                Some(_) => {
+                    index.refused.remove(&mark);
+                }
+                None => {}
             }
             if !index.listed {
                 let listed = aws.list_hosted_versions(application, profile).await?;
@@ -140,7 +157,7 @@ impl HostedVersions {
                 // Someone created a version since the listing: it may be this content.
                 Err(e) if e.kind == ErrorKind::Conflict => index.listed = false,
                 Err(e) if e.kind == ErrorKind::InvalidContent => {
-                    index.refused.insert(mark, e.clone());
+                    index.refused.insert(mark, (Instant::now(), e.clone()));
                     return Err(e);
                 }
                 Err(e) => return Err(e),
