@@ -381,13 +381,16 @@ impl AppConfig {
         Ok(deployment_from_output!(&output))
     }
 
-    /// Stops an in-progress deployment, which rolls it back. The answer's body is not trusted
-    /// (AWS has been seen answering zeroed fields): read the deployment again afterwards.
+    /// Stops an in-progress deployment, which rolls it back; with `allow_revert`, reverts a
+    /// COMPLETE one (AppConfig serves the previous configuration again). The answer's body is
+    /// not trusted (AWS has been seen answering zeroed fields): read the deployment again
+    /// afterwards.
     pub async fn stop_deployment(
         &self,
         application: &str,
         environment: &str,
         number: i32,
+        allow_revert: bool,
     ) -> Result<(), AwsError> {
         self.call("StopDeployment", || {
             self.client
@@ -395,6 +398,7 @@ impl AppConfig {
                 .application_id(application)
                 .environment_id(environment)
                 .deployment_number(number)
+                .set_allow_revert(allow_revert.then_some(true))
                 .send()
         })
         .await?;

@@ -138,7 +138,7 @@ async fn stop_tracked(
     if !ours || !state.is_in_progress() || *state == DeploymentState::RollingBack {
         return Ok(None);
     }
-    aws.stop_deployment(application, environment, number)
+    aws.stop_deployment(application, environment, number, false)
         .await?;
     ctx.metrics.deployment_stopped(metrics::APPCONFIGDEPLOYMENT);
     Ok(Some(number))

@@ -71,7 +71,7 @@ pub async fn converge(
     resource: &AppConfigDeployment,
     ctx: &Context,
     aws: &AppConfig,
-    region: &str,
+    env: &EnvironmentKey,
     ids: &Ids,
     previous: &AppConfigDeploymentStatus,
     writer: &mut StatusWriter<'_, AppConfigDeployment>,
@@ -90,11 +90,6 @@ pub async fn converge(
         .is_some_and(|s| DeploymentState::parse(s).is_in_progress());
     // A settled resource may reuse a recent listing of its environment.
     let settled = ready.is_some() && !reconciling && !moving;
-    let env = EnvironmentKey {
-        region: region.to_owned(),
-        application: ids.application.clone(),
-        environment: ids.environment.clone(),
-    };
     let mut notices = Vec::new();
     let mut tracked = previous
         .deployment_number
@@ -108,7 +103,7 @@ pub async fn converge(
     for _ in 0..MAX_ROUNDS {
         deployments = ctx
             .environments
-            .deployments(aws, &env, &ids.profile, max_age)
+            .deployments(aws, env, &ids.profile, max_age)
             .await?;
         // A number recorded for an attempt that never started may name another profile's
         // deployment: that one is not tracked.
@@ -136,9 +131,9 @@ pub async fn converge(
             Act::Stop { number } => {
                 info!(resource = %key, deployment = number, "stopping a deployment of another version; AppConfig rolls it back");
                 let stopped = aws
-                    .stop_deployment(&ids.application, &ids.environment, number)
+                    .stop_deployment(&ids.application, &ids.environment, number, false)
                     .await;
-                ctx.environments.invalidate(&env);
+                ctx.environments.invalidate(env);
                 match stopped {
                     Ok(()) => ctx.metrics.deployment_stopped(metrics::APPCONFIGDEPLOYMENT),
                     // It completed or began rolling back between the read and the stop.
@@ -187,7 +182,7 @@ pub async fn converge(
                 {
                     Ok(deployment) => {
                         ctx.metrics.deployment_started(metrics::APPCONFIGDEPLOYMENT);
-                        ctx.environments.invalidate(&env);
+                        ctx.environments.invalidate(env);
                         let number = deployment.summary.number;
                         info!(resource = %key, deployment = number, version = %ids.declared(), "started a deployment");
                         ctx.publish(
@@ -216,7 +211,7 @@ pub async fn converge(
                     }
                     // Someone started a deployment since we listed: look again.
                     Err(e) if e.kind == ErrorKind::Conflict => {
-                        ctx.environments.invalidate(&env);
+                        ctx.environments.invalidate(env);
                         decision = Some(d);
                     }
                     Err(e) => return Err(e.into()),

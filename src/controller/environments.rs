@@ -23,6 +23,17 @@ pub struct EnvironmentKey {
     pub environment: String,
 }
 
+impl EnvironmentKey {
+    /// The environment `ids` name, as seen from `scope`.
+    pub fn of(scope: &str, ids: &super::resolve::Ids) -> Self {
+        Self {
+            region: scope.to_owned(),
+            application: ids.application.clone(),
+            environment: ids.environment.clone(),
+        }
+    }
+}
+
 struct Listing {
     read_at: Instant,
     deployments: Arc<Vec<DeploymentSummary>>,

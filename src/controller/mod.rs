@@ -18,6 +18,7 @@ mod environments;
 mod events;
 mod finalizer;
 mod reconcile;
+mod requests;
 mod resolve;
 mod schedule;
 mod status;

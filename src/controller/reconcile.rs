@@ -12,7 +12,8 @@ use tracing::{debug, warn};
 use super::{
     Context, Error,
     converge::{ConvergeError, Requeue, converge},
-    finalizer,
+    environments::EnvironmentKey,
+    finalizer, requests,
     resolve::{Ids, ResolveError},
     status::{self, Observed},
     summary::{self, ReconcileFailure, Retry},
@@ -77,34 +78,44 @@ pub async fn reconcile(
         }
     };
 
-    let (next, notices, requeue) =
-        match converge(&resource, &ctx, &aws, scope, &ids, &previous, &mut writer).await {
-            Ok(outcome) => {
-                let requeue = match &outcome.requeue {
-                    Requeue::Poll => ctx.config.poll_interval,
-                    Requeue::Backoff => ctx.backoff.next(&key, ctx.config.poll_interval),
-                    Requeue::Resync => resync_delay(ctx.config.resync_interval),
-                };
-                if !matches!(outcome.requeue, Requeue::Backoff) {
-                    ctx.backoff.reset(&key);
-                }
-                (outcome.status, outcome.notices, requeue)
+    let env = EnvironmentKey::of(scope, &ids);
+    // Requests first: what they record is what the rest starts from, even if it fails.
+    let (previous, outcome) =
+        match requests::handle(&resource, &ctx, &aws, &env, &ids, &previous, &mut writer).await {
+            Ok(handled) => {
+                let outcome =
+                    converge(&resource, &ctx, &aws, &env, &ids, &handled, &mut writer).await;
+                (handled, outcome)
             }
-            Err(ConvergeError::Kubernetes(e)) if is_stale(&e) => {
-                return Ok(retry_fresh(&key));
-            }
-            Err(ConvergeError::Kubernetes(e)) => return Err(Error::WriteStatus(e)),
-            Err(ConvergeError::Failure(failure)) => {
-                // A start whose answer was lost may have happened: its recorded intent stays.
-                let base = match writer.stored() {
-                    Some(stored) if failure.is_transient() => stored.clone(),
-                    _ => previous.clone(),
-                };
-                let (status, requeue) =
-                    failed(&resource, &ctx, Some((scope, Some(&ids))), &base, &failure);
-                (status, Vec::new(), requeue)
-            }
+            Err(e) => (previous, Err(e)),
         };
+    let (next, notices, requeue) = match outcome {
+        Ok(outcome) => {
+            let requeue = match &outcome.requeue {
+                Requeue::Poll => ctx.config.poll_interval,
+                Requeue::Backoff => ctx.backoff.next(&key, ctx.config.poll_interval),
+                Requeue::Resync => resync_delay(ctx.config.resync_interval),
+            };
+            if !matches!(outcome.requeue, Requeue::Backoff) {
+                ctx.backoff.reset(&key);
+            }
+            (outcome.status, outcome.notices, requeue)
+        }
+        Err(ConvergeError::Kubernetes(e)) if is_stale(&e) => {
+            return Ok(retry_fresh(&key));
+        }
+        Err(ConvergeError::Kubernetes(e)) => return Err(Error::WriteStatus(e)),
+        Err(ConvergeError::Failure(failure)) => {
+            // A start whose answer was lost may have happened: its recorded intent stays.
+            let base = match writer.stored() {
+                Some(stored) if failure.is_transient() => stored.clone(),
+                _ => previous.clone(),
+            };
+            let (status, requeue) =
+                failed(&resource, &ctx, Some((scope, Some(&ids))), &base, &failure);
+            (status, Vec::new(), requeue)
+        }
+    };
     report.write(&mut writer, &next, &notices, requeue).await
 }
 

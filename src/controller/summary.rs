@@ -6,7 +6,7 @@ use crate::{
         error::{AwsError, ErrorKind},
         model::DeploymentState,
     },
-    controller::{content::ContentError, decide::Situation, resolve::ResolveError},
+    controller::{content::ContentError, decide::Situation, requests, resolve::ResolveError},
     shared::conditions::{Summary, current_ready},
     tenancy::IdentityError,
 };
@@ -82,17 +82,27 @@ pub fn for_situation(situation: &Situation, facts: &Facts<'_>) -> Summary {
                 DeploymentState::RollingBack => ("RolledBack", "is rolling back"),
                 _ => ("RolledBack", "was rolled back"),
             };
-            let cause = failure_cause(facts.status)
-                .map(|c| format!(" ({c})"))
-                .unwrap_or_default();
+            let message = match on_request(facts.status, *number) {
+                Some(request) => format!(
+                    "Deployment {number} of version {v} {verb} on request ({request}); the operator does not deploy it again for this generation: set {} or change the spec to try again",
+                    requests::Kind::Retry.annotation()
+                ),
+                None => {
+                    let cause = failure_cause(facts.status)
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default();
+                    format!(
+                        "Deployment {number} of version {v} {verb}{cause}; the operator does not retry it: set {} or change the spec to try again",
+                        requests::Kind::Retry.annotation()
+                    )
+                }
+            };
             Summary {
                 ready: "False",
                 reconciling: false,
                 stalled: true,
                 reason,
-                message: format!(
-                    "Deployment {number} of version {v} {verb}{cause}; the operator does not retry it: change the spec to try again"
-                ),
+                message,
             }
         }
         Situation::Suspended { served } => Summary {
@@ -164,6 +174,21 @@ fn retrying(error: &dyn std::fmt::Display, previous: &[Condition], generation: i
         reason: "RetryingAwsError",
         message: format!("{error}; retrying with backoff"),
     }
+}
+
+/// The stop or revert request that acted on deployment `number`, as `annotation=value`.
+fn on_request(status: &AppConfigDeploymentStatus, number: i32) -> Option<String> {
+    let handled = status.last_handled_requests.as_ref()?;
+    [
+        (requests::Kind::Stop, &handled.stop),
+        (requests::Kind::Revert, &handled.revert),
+    ]
+    .into_iter()
+    .find_map(|(kind, request)| {
+        let request = request.as_ref()?;
+        (request.applied && request.deployment_number == Some(number))
+            .then(|| format!("{}={}", kind.annotation(), request.value))
+    })
 }
 
 /// Why a deployment rolled back or was reverted, from its event log: who triggered it and
@@ -356,7 +381,7 @@ mod tests {
         );
         assert_eq!(
             s.message,
-            "Deployment 4 of version 7 was rolled back (CLOUDWATCH_ALARM: Rollback initiated by alarm arn:aws:cloudwatch:x); the operator does not retry it: change the spec to try again"
+            "Deployment 4 of version 7 was rolled back (CLOUDWATCH_ALARM: Rollback initiated by alarm arn:aws:cloudwatch:x); the operator does not retry it: set appconfig.operators.dev/retry-requested-at or change the spec to try again"
         );
     }
 

@@ -426,10 +426,52 @@ pub struct AppConfigDeploymentStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub served_version: Option<String>,
 
+    /// The last value of each day-2 request annotation (appconfig.operators.dev/stop-requested-at,
+    /// revert-requested-at, retry-requested-at) the operator handled, and what it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_requests: Option<HandledRequests>,
+
     /// Ready, Reconciling and Stalled, following the Kubernetes API conventions (kstatus).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Option<Vec<Condition>>,
+}
+
+/// The last handled value of each request annotation.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HandledRequests {
+    /// appconfig.operators.dev/stop-requested-at: stop the tracked in-progress deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<HandledRequest>,
+
+    /// appconfig.operators.dev/revert-requested-at: revert the served deployment the resource
+    /// started or adopted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revert: Option<HandledRequest>,
+
+    /// appconfig.operators.dev/retry-requested-at: deploy the declared version again after a
+    /// rollback or revert of the current generation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<HandledRequest>,
+}
+
+/// One handled request.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HandledRequest {
+    /// The annotation's value when it was handled.
+    pub value: String,
+
+    /// Whether the request applied (false: it could not, and message says why).
+    pub applied: bool,
+
+    /// The deployment it acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_number: Option<i32>,
+
+    /// What the operator did, or why it could not.
+    pub message: String,
 }
 
 /// One entry of an AppConfig deployment's event log.
