@@ -105,7 +105,7 @@ pub struct RunArgs {
     pub event_log_limit: u16,
 
     /// The largest configuration content (spec.content, spec.contentFrom) the operator sends to
-    /// AppConfig's hosted configuration store; larger content is refused before any AWS call.
+    /// AppConfig's hosted configuration store; larger content is refused before any AppConfig call.
     /// AppConfig's quota is 2 MB (2097152 bytes) unless raised for the account.
     #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024, env = "APPCONFIG_OPERATOR_MAX_CONTENT_BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_content_bytes: u64,

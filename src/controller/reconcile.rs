@@ -64,16 +64,21 @@ pub async fn reconcile(
     let access = match identity(&resource, &ctx).await {
         Ok(access) => access,
         Err(e) => {
-            let (status, requeue) = failed(&resource, &ctx, None, &previous, &e.into());
+            let failure = e.into();
+            let (mut status, requeue) = failed(&resource, &ctx, None, &previous, &failure);
+            status::declare_unresolved(&mut status, &resource.spec, &failure, None);
             return report.write(&mut writer, &status, &[], requeue).await;
         }
     };
     let (aws, scope) = (access.appconfig(), access.scope());
     let ids = match target(&resource, &ctx, &aws, scope, &previous).await {
         Ok(ids) => ids,
-        Err(failure) => {
-            let (status, requeue) =
-                failed(&resource, &ctx, Some((scope, None)), &previous, &failure);
+        Err(unresolved) => {
+            let failure = &unresolved.failure;
+            let (mut status, requeue) =
+                failed(&resource, &ctx, Some((scope, None)), &previous, failure);
+            let sha256 = unresolved.content_sha256.as_deref();
+            status::declare_unresolved(&mut status, &resource.spec, failure, sha256);
             return report.write(&mut writer, &status, &[], requeue).await;
         }
     };
@@ -214,9 +219,6 @@ fn failed(
     };
     let mut status =
         status::next_status(previous, generation, &observed, ctx.config.event_log_limit);
-    if ids.is_none() {
-        status::declare_unresolved(&mut status, &resource.spec, failure);
-    }
     status::set_conditions(&mut status, &summary, generation, Timestamp::now());
     let requeue = match failure.retry() {
         Retry::Soon => {

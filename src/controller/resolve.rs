@@ -119,7 +119,9 @@ impl Ids {
         content_sha256: Option<String>,
     ) -> Self {
         let mut versions = vec![declared];
-        if let Some(h) = &hosted {
+        // Versions made from content are known by number only: one label may name several of
+        // them (spec.versionLabel stays when the content changes).
+        if let Some(h) = hosted.as_ref().filter(|_| content_sha256.is_none()) {
             versions.extend([h.number.to_string()].into_iter().chain(h.label.clone()));
             versions.dedup();
             versions.retain(|n| !n.is_empty());

@@ -6,7 +6,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -17,10 +20,28 @@ struct Entry {
     due: Instant,
 }
 
-#[derive(Clone, Default)]
+/// How long past due an entry is kept: a resource still there has been reconciled by then.
+const GONE_AFTER: Duration = Duration::from_secs(3600);
+
+/// Entries below which the schedule is not pruned.
+const MIN_PRUNE: usize = 512;
+
+#[derive(Clone)]
 pub struct Schedule {
     entries: Arc<Mutex<HashMap<String, Entry>>>,
     touches: Arc<Mutex<HashMap<String, u64>>>,
+    /// How many entries there were after the last pruning: the next comes at twice as many.
+    pruned_at: Arc<AtomicUsize>,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            entries: Arc::default(),
+            touches: Arc::default(),
+            pruned_at: Arc::new(AtomicUsize::new(MIN_PRUNE)),
+        }
+    }
 }
 
 impl Schedule {
@@ -56,6 +77,9 @@ impl Schedule {
     /// `after`.
     pub fn set(&self, key: &str, resource_version: Option<String>, touches: u64, after: Duration) {
         let mut entries = self.entries.lock().expect("never poisoned");
+        if entries.len() >= self.pruned_at.load(Ordering::Relaxed) * 2 {
+            self.prune(&mut entries);
+        }
         match resource_version {
             Some(resource_version) => {
                 entries.insert(
@@ -71,6 +95,20 @@ impl Schedule {
                 entries.remove(key);
             }
         }
+    }
+
+    /// Drops what is kept of resources that are gone: a live resource is scheduled again when
+    /// it comes due, so an entry long past due belongs to a deleted one (most are deleted
+    /// without a last reconcile, when they carry no finalizer).
+    fn prune(&self, entries: &mut HashMap<String, Entry>) {
+        let now = Instant::now();
+        entries.retain(|_, entry| entry.due + GONE_AFTER > now);
+        self.touches
+            .lock()
+            .expect("never poisoned")
+            .retain(|key, _| entries.contains_key(key));
+        self.pruned_at
+            .store(entries.len().max(MIN_PRUNE), Ordering::Relaxed);
     }
 
     pub fn forget(&self, key: &str) {

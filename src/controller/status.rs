@@ -7,7 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use crate::{
     api::v1alpha1::{AppConfigDeploymentSpec, AppConfigDeploymentStatus, Declared, EventLogEntry},
     aws::model::{Deployment, DeploymentEvent, Strategy},
-    controller::{content::ContentError, decide::Tracked, resolve::Ids, summary::ReconcileFailure},
+    controller::{decide::Tracked, resolve::Ids, summary::ReconcileFailure},
     shared::conditions::{Summary, conditions},
 };
 
@@ -53,28 +53,28 @@ pub fn next_status(
     status
 }
 
-/// What status says the spec declares when the reconcile stopped before its version was known:
-/// a version the spec names is known anyway; content that could not be read or made a hosted
-/// version has neither a hash nor a version to show, and anything else keeps what was shown.
+/// What status says the spec declares when the reconcile stopped before its version was known.
+/// A version the spec names is known anyway. For content, `content_sha256` is the hash of what
+/// was read, if it was: a passing failure that learned nothing new keeps what was shown; any
+/// other shows the hash read (or none) and no version, since none is known for it.
 pub fn declare_unresolved(
     status: &mut AppConfigDeploymentStatus,
     spec: &AppConfigDeploymentSpec,
     failure: &ReconcileFailure,
+    content_sha256: Option<&str>,
 ) {
     if let Some(Declared::Version(version)) = spec.declared() {
         status.desired_version = Some(version.to_owned());
         status.content_sha256 = None;
         return;
     }
-    if let ReconcileFailure::Content(e) = failure {
-        status.desired_version = None;
-        status.content_sha256 = match e {
-            ContentError::TooLarge { sha256, .. } | ContentError::Refused { sha256, .. } => {
-                Some(sha256.clone())
-            }
-            _ => None,
-        };
+    let nothing_new =
+        content_sha256.is_none_or(|sha| status.content_sha256.as_deref() == Some(sha));
+    if failure.is_transient() && nothing_new {
+        return;
     }
+    status.desired_version = None;
+    status.content_sha256 = content_sha256.map(str::to_owned);
 }
 
 /// Ready, Reconciling and Stalled for `summary`; `status.conditions` still holds the previous
@@ -157,6 +157,65 @@ mod tests {
             description: kind.to_lowercase(),
             occurred_at: Some(at.parse().unwrap()),
         }
+    }
+
+    #[test]
+    fn a_content_resource_that_stops_short_shows_what_it_knows() {
+        use crate::{
+            aws::error::{AwsError, ErrorKind},
+            controller::content::ContentError,
+        };
+        let aws = |kind| {
+            ReconcileFailure::Aws(AwsError {
+                kind,
+                operation: "CreateHostedConfigurationVersion",
+                code: "X".into(),
+                message: "x".into(),
+            })
+        };
+        let mut content: AppConfigDeploymentSpec = serde_json::from_value(serde_json::json!({
+            "application": "a", "environment": "e", "configurationProfile": "p",
+            "deploymentStrategy": "s", "content": "{}",
+        }))
+        .unwrap();
+        let shown = AppConfigDeploymentStatus {
+            desired_version: Some("3".into()),
+            content_sha256: Some("old".into()),
+            ..AppConfigDeploymentStatus::default()
+        };
+        let after =
+            |failure: &ReconcileFailure, sha: Option<&str>, spec: &AppConfigDeploymentSpec| {
+                let mut status = shown.clone();
+                declare_unresolved(&mut status, spec, failure, sha);
+                (status.desired_version, status.content_sha256)
+            };
+        // A passing failure that read nothing new keeps what was shown.
+        let throttled = aws(ErrorKind::Transient);
+        assert_eq!(
+            after(&throttled, Some("old"), &content),
+            (Some("3".into()), Some("old".into()))
+        );
+        assert_eq!(
+            after(&throttled, None, &content),
+            (Some("3".into()), Some("old".into()))
+        );
+        // New content, or a stall: the hash read, and no version.
+        assert_eq!(
+            after(&throttled, Some("new"), &content),
+            (None, Some("new".into()))
+        );
+        let denied = aws(ErrorKind::AccessDenied);
+        assert_eq!(
+            after(&denied, Some("new"), &content),
+            (None, Some("new".into()))
+        );
+        let missing =
+            ReconcileFailure::Content(ContentError::ConfigMapNotFound { name: "c".into() });
+        assert_eq!(after(&missing, None, &content), (None, None));
+        // A resource that names a version shows it, whatever failed.
+        content.content = None;
+        content.configuration_version = Some("7".into());
+        assert_eq!(after(&denied, None, &content), (Some("7".into()), None));
     }
 
     #[test]

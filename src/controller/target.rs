@@ -3,7 +3,7 @@
 
 use super::{
     Context,
-    content::{self, ContentError},
+    content::{self, Content, ContentError},
     resolve::Ids,
     summary::ReconcileFailure,
 };
@@ -16,27 +16,82 @@ use crate::{
 /// Reasons of a Ready condition whose status was written after the spec's names resolved.
 const RESOLVED_REASONS: [&str; 4] = ["Deployed", "RolledBack", "Reverted", "Suspended"];
 
+/// Why the target is unknown, and the hash of the content, if it was read.
+pub struct Unresolved {
+    pub failure: ReconcileFailure,
+    pub content_sha256: Option<String>,
+}
+
+impl<E: Into<ReconcileFailure>> From<E> for Unresolved {
+    fn from(failure: E) -> Self {
+        Self {
+            failure: failure.into(),
+            content_sha256: None,
+        }
+    }
+}
+
+/// What the spec declares, once content is read.
+enum Wanted<'a> {
+    Version(&'a str),
+    Content(Content),
+}
+
 pub async fn target(
     resource: &AppConfigDeployment,
     ctx: &Context,
     aws: &AppConfig,
     scope: &str,
     previous: &AppConfigDeploymentStatus,
-) -> Result<Ids, ReconcileFailure> {
+) -> Result<Ids, Unresolved> {
     let spec = &resource.spec;
+    // Content first: content that cannot be deployed is refused before any AppConfig call.
+    let wanted = match spec.declared() {
+        None => return Err(ContentError::NothingDeclared.into()),
+        Some(Declared::Version(declared)) => Wanted::Version(declared),
+        Some(Declared::Content(source)) => Wanted::Content(
+            content::read(resource, source, ctx)
+                .await
+                .map_err(|e| Unresolved {
+                    content_sha256: e.sha256().map(str::to_owned),
+                    failure: e.into(),
+                })?,
+        ),
+    };
+    let content_sha256 = match &wanted {
+        Wanted::Content(content) => Some(content.sha256.clone()),
+        Wanted::Version(_) => None,
+    };
+    let unresolved = |failure: ReconcileFailure| Unresolved {
+        failure,
+        content_sha256: content_sha256.clone(),
+    };
     remember_resolved(resource, ctx, scope, previous);
-    let names = ctx.resolver.names(aws, scope, spec).await?;
-    match spec.declared() {
-        None => Err(ContentError::NothingDeclared.into()),
-        Some(Declared::Version(declared)) => {
-            let hosted = ctx.resolver.version(aws, scope, &names, declared).await?;
+    let names = ctx
+        .resolver
+        .names(aws, scope, spec)
+        .await
+        .map_err(|e| unresolved(e.into()))?;
+    match wanted {
+        Wanted::Version(declared) => {
+            let hosted = ctx
+                .resolver
+                .version(aws, scope, &names, declared)
+                .await
+                .map_err(|e| unresolved(e.into()))?;
             Ok(Ids::new(names, declared.to_owned(), hosted, None))
         }
-        Some(Declared::Content(source)) => {
-            let (hosted, sha256) =
-                content::hosted_version(resource, source, ctx, aws, scope, &names).await?;
+        Wanted::Content(content) => {
+            let hosted = content::hosted_version(ctx, aws, scope, &names, &content)
+                .await
+                .map_err(unresolved)?;
             let declared = hosted.number.to_string();
-            Ok(Ids::new(names, declared, Some(hosted), Some(sha256)))
+            Ok(Ids::new(
+                names,
+                declared,
+                Some(hosted),
+                Some(content.sha256),
+            ))
         }
     }
 }

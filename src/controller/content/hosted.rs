@@ -27,9 +27,11 @@ use crate::{
 /// The start of the Description of every hosted version the operator creates.
 pub const MARK: &str = "appconfig-operator content sha256:";
 
-/// Creates that lose a race before one succeeds or finds the version: more means versions
-/// are being created faster than they can be listed.
-const ATTEMPTS: usize = 5;
+/// Creates refused with a ConflictException, each followed by a listing that did not find the
+/// content, before the operator gives up until the resync: more means the lock cannot be met
+/// (AppConfig counting a deleted newest version, say, or refusing a repeated VersionLabel),
+/// not a race.
+const CONFLICTS: usize = 3;
 
 /// What identifies a version made from content: its hash, Content-Type and label.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -121,23 +123,25 @@ impl HostedVersions {
         // Resources of one profile take turns: the second finds what the first created.
         let mut index = index.lock().await;
         let mark = Mark::of(content);
-        for _ in 0..ATTEMPTS {
+        let refusals_last = self.refusals_last;
+        index
+            .refused
+            .retain(|_, (at, _)| at.elapsed() < refusals_last);
+        if let Some((_, refusal)) = index.refused.get(&mark) {
+            return Err(refusal.clone());
+        }
+        let mut conflicts = 0;
+        loop {
             if let Some(version) = index.versions.get(&mark) {
                 return Ok(version.clone());
-            }
-            match index.refused.get(&mark) {
-                Some((at, refusal)) if at.elapsed() < self.refusals_last => {
-                    return Err(refusal.clone());
-                }
-                Some(_) => {
-                    index.refused.remove(&mark);
-                }
-                None => {}
             }
             if !index.listed {
                 let listed = aws.list_hosted_versions(application, profile).await?;
                 index.load(&listed);
                 continue;
+            }
+            if conflicts == CONFLICTS {
+                return Err(stuck(profile, index.latest));
             }
             let request = NewHostedVersion {
                 content: content.bytes.clone(),
@@ -155,7 +159,10 @@ impl HostedVersions {
                     index.versions.insert(mark.clone(), hosted(&created));
                 }
                 // Someone created a version since the listing: it may be this content.
-                Err(e) if e.kind == ErrorKind::Conflict => index.listed = false,
+                Err(e) if e.kind == ErrorKind::Conflict => {
+                    conflicts += 1;
+                    index.listed = false;
+                }
                 Err(e) if e.kind == ErrorKind::InvalidContent => {
                     index.refused.insert(mark, (Instant::now(), e.clone()));
                     return Err(e);
@@ -163,14 +170,6 @@ impl HostedVersions {
                 Err(e) => return Err(e),
             }
         }
-        Err(AwsError {
-            kind: ErrorKind::Conflict,
-            operation: "CreateHostedConfigurationVersion",
-            code: "ConflictException".into(),
-            message: format!(
-                "new versions of configuration profile {profile} kept appearing during {ATTEMPTS} attempts to create one"
-            ),
-        })
     }
 
     /// Forgets what is known of a profile's versions (one was deleted, say): the next request
@@ -197,6 +196,19 @@ impl HostedVersions {
                 .entry(key)
                 .or_default(),
         )
+    }
+}
+
+/// The answer when every create conflicted: a request AppConfig keeps refusing, which waits for
+/// the resync (or a change) rather than being retried at once.
+fn stuck(profile: &str, latest: i32) -> AwsError {
+    AwsError {
+        kind: ErrorKind::InvalidRequest,
+        operation: "CreateHostedConfigurationVersion",
+        code: "ConflictException".into(),
+        message: format!(
+            "AppConfig refused {CONFLICTS} creates of a version of configuration profile {profile} with a ConflictException, though no version of this content appeared; the newest version listed is {latest}. A deleted newest version, or a VersionLabel AppConfig will not repeat (spec.versionLabel), can cause this"
+        ),
     }
 }
 

@@ -2,7 +2,7 @@
 //! the hosted configuration version that holds exactly those bytes, which the rest of the
 //! reconcile converges on as if the spec had named it.
 //!
-//! - `source`: the bytes and their SHA-256, refused over the size limit before any AWS call;
+//! - `source`: the bytes and their SHA-256, refused over the size limit before any AppConfig call;
 //! - `hosted`: one hosted version per distinct content of a profile, found or created;
 //! - `watch`: ConfigMap edits wake the resources that read them.
 
@@ -13,6 +13,7 @@ pub mod watch;
 use kube::ResourceExt;
 
 pub use hosted::HostedVersions;
+pub use source::Content;
 
 use super::{Context, resolve::Names, summary::ReconcileFailure};
 use crate::{
@@ -67,6 +68,14 @@ pub enum ContentError {
 }
 
 impl ContentError {
+    /// The hash of the content the error is about, when it was read.
+    pub fn sha256(&self) -> Option<&str> {
+        match self {
+            Self::TooLarge { sha256, .. } | Self::Refused { sha256, .. } => Some(sha256),
+            _ => None,
+        }
+    }
+
     /// Whether the operator may not read the ConfigMap (its RBAC), as opposed to a passing
     /// failure of the API server.
     pub fn is_forbidden(&self) -> bool {
@@ -74,27 +83,27 @@ impl ContentError {
     }
 }
 
-/// The hosted version holding the content of `source`, and that content's SHA-256.
-pub async fn hosted_version(
+/// The content `source` holds, refused over the size limit.
+pub async fn read(
     resource: &AppConfigDeployment,
     source: ContentSource<'_>,
+    ctx: &Context,
+) -> Result<Content, ContentError> {
+    let namespace = resource.namespace().unwrap_or_default();
+    let limit = ctx.config.max_content_bytes;
+    source::read(&ctx.client, &namespace, &resource.spec, source, limit).await
+}
+
+/// The hosted version of the profile `names` name that holds `content`.
+pub async fn hosted_version(
     ctx: &Context,
     aws: &AppConfig,
     scope: &str,
     names: &Names,
-) -> Result<(HostedVersion, String), ReconcileFailure> {
-    let namespace = resource.namespace().unwrap_or_default();
-    let content = source::read(
-        &ctx.client,
-        &namespace,
-        &resource.spec,
-        source,
-        ctx.config.max_content_bytes,
-    )
-    .await?;
-    let version = ctx
-        .hosted_versions
-        .version_for(aws, scope, &names.application, &names.profile, &content)
+    content: &Content,
+) -> Result<HostedVersion, ReconcileFailure> {
+    ctx.hosted_versions
+        .version_for(aws, scope, &names.application, &names.profile, content)
         .await
         .map_err(|source| match source.kind {
             ErrorKind::InvalidContent => ContentError::Refused {
@@ -103,6 +112,5 @@ pub async fn hosted_version(
             }
             .into(),
             _ => ReconcileFailure::Aws(source),
-        })?;
-    Ok((version, content.sha256))
+        })
 }

@@ -137,16 +137,20 @@ async fn a_config_map_edit_deploys_at_once_and_supersedes_the_running_rollout(
     cluster
         .apply_config_map("checkout-flags", &[("flags.json", FLAGS_V1)])
         .await;
-    // A settled resource is checked again only at the resync: an edit that arrived by the
-    // resync would prove nothing.
+    // A settled resource is checked again only at the resync, which does not come: only the
+    // ConfigMap's watch can bring the edit.
     let operator = start_without_resync(cluster, world).await;
     cluster
         .apply("flags", &checkout_flags(&t, "two-steps"))
         .await;
-    let o = cluster
+    cluster
         .wait_for("flags", "deploying version 1", |o| {
             state(o) == Some("DEPLOYING") && desired(o) == Some("1")
         })
+        .await;
+    world.advance(240);
+    let o = cluster
+        .wait_for("flags", "serving version 1", |o| serves(o, "1"))
         .await;
     assert_eq!(content_sha256(&o), Some(sha256(FLAGS_V1).as_str()));
 
@@ -159,6 +163,17 @@ async fn a_config_map_edit_deploys_at_once_and_supersedes_the_running_rollout(
         })
         .await;
     assert_eq!(content_sha256(&o), Some(sha256(FLAGS_V2).as_str()));
+
+    // An edit during that rollout supersedes it.
+    let flags_v3 = r#"{"oneClick":true,"banner":"new"}"#;
+    cluster
+        .apply_config_map("checkout-flags", &[("flags.json", flags_v3)])
+        .await;
+    cluster
+        .wait_for("flags", "deploying version 3", |o| {
+            state(o) == Some("DEPLOYING") && desired(o) == Some("3")
+        })
+        .await;
     let deployments = world.deployments(&t).await;
     let states: Vec<(i32, &str, &str)> = deployments
         .iter()
@@ -166,8 +181,12 @@ async fn a_config_map_edit_deploys_at_once_and_supersedes_the_running_rollout(
         .collect();
     assert_eq!(
         states,
-        [(2, "2", "DEPLOYING"), (1, "1", "ROLLED_BACK")],
-        "the rollout of the old content was stopped"
+        [
+            (3, "3", "DEPLOYING"),
+            (2, "2", "ROLLED_BACK"),
+            (1, "1", "COMPLETE")
+        ],
+        "the rollout of the previous content was stopped"
     );
     let reasons = cluster.event_reasons("flags").await;
     assert!(
@@ -177,11 +196,55 @@ async fn a_config_map_edit_deploys_at_once_and_supersedes_the_running_rollout(
 
     world.advance(240);
     cluster
-        .wait_for("flags", "serving version 2", |o| serves(o, "2"))
+        .wait_for("flags", "serving version 3", |o| serves(o, "3"))
         .await;
     let versions = world.hosted_versions(&t).await;
     let contents: Vec<&[u8]> = versions.iter().map(|v| v.content.as_slice()).collect();
-    assert_eq!(contents, [FLAGS_V1.as_bytes(), FLAGS_V2.as_bytes()]);
+    assert_eq!(
+        contents,
+        [
+            FLAGS_V1.as_bytes(),
+            FLAGS_V2.as_bytes(),
+            flags_v3.as_bytes()
+        ]
+    );
+    operator.stop().await;
+}
+
+scenario!(new_content_under_the_same_label_is_a_new_version_to_deploy);
+async fn new_content_under_the_same_label_is_a_new_version_to_deploy(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let t = world.target("shop", "production", "flags", &[]).await;
+    world.strategy("instant", 0, 100.0, 0).await;
+    let operator = Operator::start(cluster, world).await;
+    let labelled = |content: &str| AppConfigDeploymentSpec {
+        version_label: Some("checkout".into()),
+        ..inline(&t, content, "instant")
+    };
+    cluster.apply("flags", &labelled(FLAGS_V1)).await;
+    cluster
+        .wait_for("flags", "serving version 1", |o| serves(o, "1"))
+        .await;
+    cluster.apply("flags", &labelled(FLAGS_V2)).await;
+    cluster
+        .wait_for("flags", "serving version 2", |o| serves(o, "2"))
+        .await;
+    let deployed: Vec<String> = world
+        .deployments(&t)
+        .await
+        .into_iter()
+        .map(|(_, _, version, _)| version)
+        .collect();
+    assert_eq!(deployed, ["2", "1"]);
+    let labels: Vec<Option<String>> = world
+        .hosted_versions(&t)
+        .await
+        .into_iter()
+        .map(|v| v.label)
+        .collect();
+    assert_eq!(labels, [Some("checkout".into()), Some("checkout".into())]);
     operator.stop().await;
 }
 
@@ -391,6 +454,27 @@ async fn a_missing_config_map_or_key_waits_and_recovers_when_created(
     cluster
         .wait_for("flags", "serving version 1", |o| serves(o, "1"))
         .await;
+
+    // Deleted from under a settled resource, then created again with other content.
+    let config_maps = Api::<ConfigMap>::namespaced(cluster.client.clone(), &cluster.namespace);
+    config_maps
+        .delete("checkout-flags", &Default::default())
+        .await
+        .unwrap();
+    let (o, _) = stalled(
+        cluster,
+        "flags",
+        "NotFound",
+        "stalled on the deleted ConfigMap",
+    )
+    .await;
+    assert_eq!((desired(&o), content_sha256(&o)), (None, None));
+    cluster
+        .apply_config_map("checkout-flags", &[("flags.json", FLAGS_V2)])
+        .await;
+    cluster
+        .wait_for("flags", "serving version 2", |o| serves(o, "2"))
+        .await;
     operator.stop().await;
 }
 
@@ -450,7 +534,7 @@ async fn content_a_validator_refuses_stalls_at_the_start_with_its_details(
         .validated_profile(&t.application, "limits", schema)
         .await;
     world.strategy("instant", 0, 100.0, 0).await;
-    let operator = Operator::start(cluster, world).await;
+    let operator = start_without_resync(cluster, world).await;
     let invalid = r#"{"limit":0}"#;
     cluster
         .apply("limits", &inline(&t, invalid, "instant"))
@@ -470,6 +554,7 @@ async fn content_a_validator_refuses_stalls_at_the_start_with_its_details(
     assert_eq!(desired(&o), Some("1"));
     assert_eq!(content_sha256(&o), Some(sha256(invalid).as_str()));
     assert!(world.deployments(&t).await.is_empty());
+    assert_eq!(world.calls("StartDeployment"), 1);
 
     cluster
         .apply("limits", &inline(&t, r#"{"limit":5}"#, "instant"))
@@ -477,6 +562,8 @@ async fn content_a_validator_refuses_stalls_at_the_start_with_its_details(
     cluster
         .wait_for("limits", "serving version 2", |o| serves(o, "2"))
         .await;
+    // The refused start was made once, not again and again while the resource stalled.
+    assert_eq!(world.calls("StartDeployment"), 2);
     operator.stop().await;
 }
 
