@@ -9,7 +9,7 @@ mod argocd_lua;
 
 use std::path::{Path, PathBuf};
 
-use argocd_lua::{EVERY_LIBRARIES, GROUP, Libraries, indented, object, read};
+use argocd_lua::{EVERY_LIBRARIES, GROUP, Libraries, actions_snippet, indented, object, read};
 use mlua::LuaSerdeExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -301,14 +301,15 @@ fn registration_snippets(script: &str) -> [(&'static str, String); 3] {
 }
 
 #[test]
-fn the_readme_registers_the_shipped_script() {
+fn the_readme_registers_the_shipped_scripts() {
     let readme = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"));
     let script = script();
-    for (form, snippet) in registration_snippets(&script) {
+    let actions = ("argocd-cm actions", actions_snippet());
+    for (form, snippet) in registration_snippets(&script).into_iter().chain([actions]) {
         let block = format!("```yaml\n{snippet}```\n");
         assert!(
             readme.contains(&block),
-            "the README's {form} snippet is not the shipped health.lua; replace it with:\n{block}"
+            "the README's {form} snippet is not the shipped Lua; replace it with:\n{block}"
         );
     }
 }

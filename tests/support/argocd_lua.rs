@@ -1,6 +1,6 @@
 //! What the Argo CD tests share: the scripts and test files in `argocd/`, a PUC Lua 5.1
-//! interpreter with the libraries Argo CD opens (`util/lua`'s `runLua`) and objects handed to
-//! scripts as Argo CD hands them.
+//! interpreter with the libraries Argo CD opens (`util/lua`'s `runLua`), objects handed to
+//! scripts as Argo CD hands them, and the README's snippet that registers the actions.
 
 use std::{
     fs,
@@ -11,14 +11,20 @@ use mlua::{Lua, LuaOptions, LuaSerdeExt, StdLib, serde::SerializeOptions};
 use serde_json::Value;
 
 pub const GROUP: &str = "appconfig.operators.dev";
+/// The actions of an AppConfigDeployment, in the order the README defines them.
+pub const ACTIONS: [&str; 3] = ["stop", "revert", "retry"];
 
 /// `argocd/appconfig.operators.dev/<name>`: `_` holds the health check of every kind (Argo CD
-/// reads `_` as `*` for health checks only).
+/// reads `_` as `*` for health checks only), `AppConfigDeployment` that kind's actions.
 pub fn group_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("argocd")
         .join(GROUP)
         .join(name)
+}
+
+pub fn actions_dir() -> PathBuf {
+    group_dir("AppConfigDeployment").join("actions")
 }
 
 pub fn read(path: &Path) -> String {
@@ -125,4 +131,27 @@ pub fn indented(text: &str, spaces: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The `argocd-cm` the README shows to register the actions: `discovery.lua` and one definition
+/// per action, each script as shipped.
+pub fn actions_snippet() -> String {
+    let dir = actions_dir();
+    let definitions: String = ACTIONS
+        .iter()
+        .map(|name| {
+            let script = read(&dir.join(name).join("action.lua"));
+            format!(
+                "      - name: {name}\n        action.lua: |\n{}\n",
+                indented(&script, 10)
+            )
+        })
+        .collect();
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n  namespace: argocd\n  \
+         labels:\n    app.kubernetes.io/part-of: argocd\ndata:\n  \
+         resource.customizations.actions.{GROUP}_AppConfigDeployment: |\n    discovery.lua: |\n{}\n    \
+         definitions:\n{definitions}",
+        indented(&read(&dir.join("discovery.lua")), 6)
+    )
 }
