@@ -1,18 +1,19 @@
 //! The Argo CD health check in `argocd/appconfig.operators.dev/_/`, run under PUC Lua 5.1 the way
 //! Argo CD runs it: in the sandbox argocd-cm overrides get (base, package, table and
-//! `os.time`/`os.date` only) and with every library open (built-in checks), against the cases in
-//! `health_test.yaml` (Argo CD's own test format), with Argo CD's handling of the returned table.
+//! `require("os")` with `time`/`date` only) and with every library open (built-in checks),
+//! against the cases in `health_test.yaml` (Argo CD's own test format), with Argo CD's handling of
+//! the returned table.
 
-use std::{
-    fs,
-    path::{Path, PathBuf},
-};
+#[path = "support/argocd_lua.rs"]
+mod argocd_lua;
 
-use mlua::{Lua, LuaOptions, LuaSerdeExt, StdLib, serde::SerializeOptions};
+use std::path::{Path, PathBuf};
+
+use argocd_lua::{EVERY_LIBRARIES, GROUP, Libraries, actions_snippet, indented, object, read};
+use mlua::LuaSerdeExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-const GROUP: &str = "appconfig.operators.dev";
 /// Every kind of the group; the one script serves them all.
 const KINDS: [&str; 2] = ["AppConfigDeployment", "AppConfigSync"];
 /// The health statuses Argo CD accepts from a script (`isValidHealthStatusCode`).
@@ -53,14 +54,6 @@ const SYNC_REASONS: [&str; 9] = [
     "InvalidRequest",
 ];
 
-#[derive(Debug, Clone, Copy)]
-enum Libraries {
-    /// What argocd-cm overrides get unless `useOpenLibs` is set.
-    Sandbox,
-    /// What Argo CD's built-in checks get.
-    Open,
-}
-
 /// Argo CD's `HealthStatus`: an absent message is the empty string.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
 struct Health {
@@ -83,18 +76,11 @@ struct Cases {
 }
 
 fn check_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("argocd")
-        .join(GROUP)
-        .join("_")
+    argocd_lua::group_dir("_")
 }
 
 fn script() -> String {
     read(&check_dir().join("health.lua"))
-}
-
-fn read(path: &Path) -> String {
-    fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
 fn cases() -> Vec<Case> {
@@ -104,43 +90,9 @@ fn cases() -> Vec<Case> {
         .tests
 }
 
-fn object(input_path: &str) -> Value {
-    serde_saphyr::from_str(&read(&check_dir().join(input_path)))
-        .unwrap_or_else(|e| panic!("{input_path} is not YAML: {e}"))
-}
-
-fn interpreter(libraries: Libraries) -> Lua {
-    match libraries {
-        Libraries::Open => Lua::new(),
-        Libraries::Sandbox => {
-            // The base library is always open.
-            let lua = Lua::new_with(
-                StdLib::PACKAGE | StdLib::TABLE | StdLib::OS,
-                LuaOptions::default(),
-            )
-            .expect("a sandboxed Lua state");
-            lua.load(
-                "local time, date = os.time, os.date
-                 os = { time = time, date = date }
-                 package.loaded.os = os",
-            )
-            .exec()
-            .expect("os is reduced to time and date");
-            lua
-        }
-    }
-}
-
 /// Runs `script` on `obj` and reads the result as Argo CD's `ExecuteHealthLua` does.
 fn run(script: &str, obj: &Value, libraries: Libraries) -> mlua::Result<Health> {
-    let lua = interpreter(libraries);
-    // As Argo CD decodes objects: JSON null is nil, arrays are 1-based tables, numbers are floats.
-    let options = SerializeOptions::new()
-        .serialize_none_to_null(false)
-        .serialize_unit_to_null(false)
-        .set_array_metatable(false);
-    lua.globals().set("obj", lua.to_value_with(obj, options)?)?;
-    let returned: mlua::Value = lua.load(script).eval()?;
+    let (lua, returned) = argocd_lua::eval(script, obj, libraries)?;
     let table = match returned {
         mlua::Value::Nil => return Ok(Health::default()),
         mlua::Value::Table(table) => table,
@@ -168,7 +120,7 @@ fn run_every_case(libraries: Libraries) {
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|case| {
-            let obj = object(&case.input_path);
+            let obj = object(&check_dir(), &case.input_path);
             match run(&script, &obj, libraries) {
                 Ok(health) if health == case.health_status => None,
                 Ok(health) => Some(format!(
@@ -199,7 +151,7 @@ fn every_case_passes_with_open_libraries() {
 }
 
 #[test]
-fn the_sandbox_has_no_string_library() {
+fn the_sandbox_has_no_string_library_and_no_global_os() {
     let obj = json!({"metadata": {"name": "x"}});
     let uses_string = "return { status = string.upper('healthy') }";
     let uses_string_method = "return { status = ('Healthy'):sub(1) }";
@@ -217,24 +169,21 @@ fn the_sandbox_has_no_string_library() {
     );
     let uses_math = "return { status = 'Healthy', message = tostring(math.floor(1.5)) }";
     assert!(run(uses_math, &obj, Libraries::Sandbox).is_err());
+    // Argo CD's safe os (time and date only) is a module to require, not a global.
     let uses_os_time = "return { status = 'Healthy', message = type(os.time()) }";
+    assert!(run(uses_os_time, &obj, Libraries::Sandbox).is_err());
+    let requires_os = "local os = require('os')
+        return { status = 'Healthy', message = type(os.time()) .. ' ' .. type(os.date) .. ' ' .. type(os.getenv) }";
     assert_eq!(
-        run(uses_os_time, &obj, Libraries::Sandbox).unwrap().message,
-        "number"
-    );
-    let uses_os_getenv = "return { status = 'Healthy', message = type(os.getenv) }";
-    assert_eq!(
-        run(uses_os_getenv, &obj, Libraries::Sandbox)
-            .unwrap()
-            .message,
-        "nil"
+        run(requires_os, &obj, Libraries::Sandbox).unwrap().message,
+        "number function nil"
     );
 }
 
 #[test]
 fn results_are_read_as_argo_cd_reads_them() {
     let obj = json!({"metadata": {"name": "x"}});
-    for libraries in [Libraries::Sandbox, Libraries::Open] {
+    for libraries in EVERY_LIBRARIES {
         assert_eq!(
             run("return { status = 'Fine' }", &obj, libraries).unwrap(),
             Health {
@@ -279,7 +228,7 @@ fn the_cases_cover_every_row_of_the_conditions_table() {
     ] {
         let reasons: Vec<String> = cases()
             .iter()
-            .map(|case| object(&case.input_path))
+            .map(|case| object(&check_dir(), &case.input_path))
             .filter(|obj| obj["kind"] == kind)
             .flat_map(|obj| {
                 obj["status"]["conditions"]
@@ -302,61 +251,16 @@ fn the_cases_cover_every_row_of_the_conditions_table() {
 #[test]
 fn every_test_object_is_a_full_object_and_is_used() {
     let cases = cases();
-    for case in &cases {
-        let obj = object(&case.input_path);
-        assert_eq!(
-            obj["apiVersion"],
-            format!("{GROUP}/v1alpha1"),
-            "{}",
-            case.input_path
-        );
-        let kind = obj["kind"].as_str().unwrap_or_default();
-        assert!(KINDS.contains(&kind), "{}: kind {kind}", case.input_path);
-        for field in [
-            "name",
-            "namespace",
-            "uid",
-            "generation",
-            "creationTimestamp",
-        ] {
-            assert!(
-                !obj["metadata"][field].is_null(),
-                "{}: metadata.{field} is missing",
-                case.input_path
-            );
-        }
-    }
-    for entry in fs::read_dir(check_dir().join("testdata")).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        let path = format!("testdata/{name}");
-        assert!(
-            cases.iter().any(|case| case.input_path == path),
-            "{path} is not used by health_test.yaml"
-        );
-    }
+    let paths: Vec<&str> = cases.iter().map(|case| case.input_path.as_str()).collect();
+    argocd_lua::assert_full_objects_all_used(&check_dir(), "health_test.yaml", &paths, &KINDS);
     for kind in KINDS {
         assert!(
-            cases
+            paths
                 .iter()
-                .any(|case| object(&case.input_path)["kind"] == kind),
+                .any(|path| object(&check_dir(), path)["kind"] == kind),
             "no case for {kind}"
         );
     }
-}
-
-/// `text` with every non-empty line indented by `spaces`.
-fn indented(text: &str, spaces: usize) -> String {
-    let pad = " ".repeat(spaces);
-    text.lines()
-        .map(|line| {
-            if line.is_empty() {
-                String::new()
-            } else {
-                format!("{pad}{line}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The three ways users register the check, as the README shows them: one copy of the script,
@@ -397,14 +301,15 @@ fn registration_snippets(script: &str) -> [(&'static str, String); 3] {
 }
 
 #[test]
-fn the_readme_registers_the_shipped_script() {
+fn the_readme_registers_the_shipped_scripts() {
     let readme = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"));
     let script = script();
-    for (form, snippet) in registration_snippets(&script) {
+    let actions = ("argocd-cm actions", actions_snippet());
+    for (form, snippet) in registration_snippets(&script).into_iter().chain([actions]) {
         let block = format!("```yaml\n{snippet}```\n");
         assert!(
             readme.contains(&block),
-            "the README's {form} snippet is not the shipped health.lua; replace it with:\n{block}"
+            "the README's {form} snippet is not the shipped Lua; replace it with:\n{block}"
         );
     }
 }
