@@ -117,6 +117,18 @@ impl Cluster {
             .unwrap_or_else(|e| panic!("applying ConfigMap {name}: {e}"));
     }
 
+    /// Sets annotation `key` of `name` to `value`, as `kubectl annotate --overwrite` does.
+    pub async fn annotate(&self, name: &str, key: &str, value: &str) {
+        self.resources()
+            .patch(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"metadata": {"annotations": {key: value}}})),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("annotating {name}: {e}"));
+    }
+
     pub async fn get(&self, name: &str) -> Option<AppConfigDeployment> {
         self.resources()
             .get_opt(name)

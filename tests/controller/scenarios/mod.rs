@@ -6,6 +6,7 @@ mod deletion;
 mod environment;
 mod faults;
 mod order;
+mod requests;
 mod resolution;
 mod restart;
 mod rollback;
