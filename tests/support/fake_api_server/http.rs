@@ -91,6 +91,9 @@ async fn respond(
     };
     let name = route.name.as_deref().unwrap_or_default();
     let metadata_only = metadata_only::requested(&parts.headers);
+    if !verb.is_write() {
+        shared.log_read(verb, &route);
+    }
 
     let mut store = shared.store.lock().expect("store lock");
     let (code, object) = match verb {

@@ -47,6 +47,7 @@ mod watch;
 mod write;
 
 use std::{
+    collections::HashMap,
     convert::Infallible,
     sync::{
         Arc, Mutex, OnceLock,
@@ -138,6 +139,9 @@ pub struct RequestMatcher {
 struct Shared {
     store: Mutex<Store>,
     writes: Mutex<Vec<WriteRecord>>,
+    /// Read requests (get, list, watch) that reached the store, by verb and plural, answered
+    /// or not.
+    reads: Mutex<HashMap<(&'static str, String), usize>>,
     failures: Mutex<Vec<Failure>>,
     tokens: Mutex<Vec<IssuedToken>>,
     /// Made on first use: an RSA key takes a while to generate, and most fakes never sign.
@@ -219,6 +223,17 @@ impl FakeApiServer {
             .count()
     }
 
+    /// How many `verb` ("get", "list" or "watch") requests for `plural` reached the store,
+    /// found or not: what reading costs the API server.
+    pub fn count_reads(&self, verb: &str, plural: &str) -> usize {
+        let reads = self.shared.reads.lock().expect("read log lock");
+        reads
+            .iter()
+            .filter(|((v, p), _)| *v == verb && p == plural)
+            .map(|(_, count)| count)
+            .sum()
+    }
+
     /// Every token issued through the TokenRequest API so far, in order.
     pub fn token_requests(&self) -> Vec<IssuedToken> {
         self.shared.tokens.lock().expect("token log lock").clone()
@@ -282,6 +297,13 @@ impl Shared {
     /// Named as a real API server names its issuer by default.
     fn issuer(&self) -> &Issuer {
         self.issuer.get_or_init(|| Issuer::new(KUBERNETES_ISSUER))
+    }
+
+    fn log_read(&self, verb: Verb, route: &Route) {
+        let mut reads = self.reads.lock().expect("read log lock");
+        *reads
+            .entry((verb.as_str(), route.resource.plural.clone()))
+            .or_default() += 1;
     }
 
     fn injected_failure(&self, verb: Verb, route: &Route) -> Option<ApiError> {
