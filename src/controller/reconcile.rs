@@ -71,7 +71,7 @@ pub async fn reconcile(
         }
     };
     let (aws, scope) = (access.appconfig(), access.scope());
-    let ids = match target(&resource, &ctx, &aws, scope, &previous).await {
+    let ids = match target(&resource, &ctx, &access, &previous).await {
         Ok(ids) => ids,
         Err(unresolved) => {
             let failure = &unresolved.failure;
@@ -207,8 +207,7 @@ fn failed(
         ctx.resolver.forget(scope, &resource.spec);
         // A hosted version made from content may be the one that is gone.
         if let Some(ids) = ids {
-            ctx.hosted_versions
-                .forget(scope, &ids.application, &ids.profile);
+            ctx.hosted_versions.forget(&ids.application, &ids.profile);
         }
     }
     let conditions = previous.conditions.as_deref().unwrap_or_default();

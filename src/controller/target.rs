@@ -9,8 +9,8 @@ use super::{
 };
 use crate::{
     api::v1alpha1::{AppConfigDeployment, AppConfigDeploymentStatus, Declared},
-    aws::AppConfig,
     shared::conditions::current_ready,
+    tenancy::Access,
 };
 
 /// Reasons of a Ready condition whose status was written after the spec's names resolved.
@@ -40,11 +40,11 @@ enum Wanted<'a> {
 pub async fn target(
     resource: &AppConfigDeployment,
     ctx: &Context,
-    aws: &AppConfig,
-    scope: &str,
+    access: &Access,
     previous: &AppConfigDeploymentStatus,
 ) -> Result<Ids, Unresolved> {
     let spec = &resource.spec;
+    let (aws, scope) = (&access.appconfig(), access.scope());
     // Content first: content that cannot be deployed is refused before any AppConfig call.
     let wanted = match spec.declared() {
         None => return Err(ContentError::NothingDeclared.into()),
@@ -82,7 +82,7 @@ pub async fn target(
             Ok(Ids::new(names, declared.to_owned(), hosted, None))
         }
         Wanted::Content(content) => {
-            let hosted = content::hosted_version(ctx, aws, scope, &names, &content)
+            let hosted = content::hosted_version(ctx, aws, &access.region(), &names, &content)
                 .await
                 .map_err(unresolved)?;
             let declared = hosted.number.to_string();

@@ -71,6 +71,11 @@ impl Access {
     pub fn scope(&self) -> &str {
         &self.scope
     }
+
+    /// The region the resource's calls go to.
+    pub fn region(&self) -> String {
+        self.aws.region_name(self.region.as_deref())
+    }
 }
 
 impl Tenancy {

@@ -6,6 +6,12 @@
 //! content. Creation passes the newest version number seen as `LatestVersionNumber`, so that two
 //! operators racing for the same content cannot both create it: the loser's create is refused
 //! with a ConflictException, and it lists again and finds the winner's version.
+//!
+//! What is known of a profile's versions is shared by every identity in the operator (the
+//! ServiceAccounts resources act as), and so is the turn to create one: it is keyed by the
+//! profile's IDs, which each resource resolved as itself, and read by the hash of content the
+//! resource holds itself, so it tells no identity anything about AWS that its own calls would
+//! not. Every AWS call is still made as the resource's own identity.
 
 use std::{
     collections::HashMap,
@@ -91,7 +97,7 @@ impl Index {
     }
 }
 
-/// A profile, as (scope, application ID, profile ID).
+/// A profile, as (region, application ID, profile ID).
 type ProfileKey = (String, String, String);
 
 /// Hosted versions made from content, per profile.
@@ -110,16 +116,17 @@ impl HostedVersions {
         }
     }
 
-    /// The hosted version of `profile` that holds `content`, created if there is none.
+    /// The hosted version of `profile` (in `region`) that holds `content`, created if there is
+    /// none.
     pub async fn version_for(
         &self,
         aws: &AppConfig,
-        scope: &str,
+        region: &str,
         application: &str,
         profile: &str,
         content: &Content,
     ) -> Result<HostedVersion, AwsError> {
-        let index = self.index(scope, application, profile);
+        let index = self.index(region, application, profile);
         // Resources of one profile take turns: the second finds what the first created.
         let mut index = index.lock().await;
         let mark = Mark::of(content);
@@ -172,23 +179,26 @@ impl HostedVersions {
         }
     }
 
-    /// Forgets what is known of a profile's versions (one was deleted, say): the next request
-    /// lists them again.
-    pub fn forget(&self, scope: &str, application: &str, profile: &str) {
-        self.profiles.lock().expect("never poisoned").remove(&(
-            scope.to_owned(),
-            application.to_owned(),
-            profile.to_owned(),
-        ));
+    /// Forgets what is known of a profile's versions (one was deleted, say), in every region:
+    /// the next request lists them again.
+    pub fn forget(&self, application: &str, profile: &str) {
+        self.profiles
+            .lock()
+            .expect("never poisoned")
+            .retain(|(_, a, p), _| !(a == application && p == profile));
     }
 
     fn index(
         &self,
-        scope: &str,
+        region: &str,
         application: &str,
         profile: &str,
     ) -> Arc<tokio::sync::Mutex<Index>> {
-        let key = (scope.to_owned(), application.to_owned(), profile.to_owned());
+        let key = (
+            region.to_owned(),
+            application.to_owned(),
+            profile.to_owned(),
+        );
         Arc::clone(
             self.profiles
                 .lock()

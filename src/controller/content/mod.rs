@@ -94,16 +94,16 @@ pub async fn read(
     source::read(&ctx.client, &namespace, &resource.spec, source, limit).await
 }
 
-/// The hosted version of the profile `names` name that holds `content`.
+/// The hosted version of the profile `names` name (in `region`) that holds `content`.
 pub async fn hosted_version(
     ctx: &Context,
     aws: &AppConfig,
-    scope: &str,
+    region: &str,
     names: &Names,
     content: &Content,
 ) -> Result<HostedVersion, ReconcileFailure> {
     ctx.hosted_versions
-        .version_for(aws, scope, &names.application, &names.profile, content)
+        .version_for(aws, region, &names.application, &names.profile, content)
         .await
         .map_err(|source| match source.kind {
             ErrorKind::InvalidContent => ContentError::Refused {
