@@ -39,6 +39,22 @@ pub const APPCONFIGDATA: &str = "appconfigdata";
 /// ServiceAccount).
 pub const STS: &str = "sts";
 
+/// Every `outcome` of `appconfig_operator_aws_calls_total`: `success`, or what the error means
+/// ([`ErrorKind`]), with throttling (`throttled`) told apart from the other transient errors.
+pub const AWS_CALL_OUTCOMES: [&str; 8] = [
+    "success",
+    "transient",
+    "throttled",
+    "not_found",
+    "access_denied",
+    "invalid_request",
+    "invalid_content",
+    "conflict",
+];
+
+/// Every `result` of `appconfig_operator_reconciles_total`.
+pub const RECONCILE_RESULTS: [&str; 2] = ["success", "error"];
+
 /// The content type of [`Metrics::encode`]'s text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -149,7 +165,10 @@ impl Default for Metrics {
         let aws_calls = Family::<AwsCallLabels, Counter>::default();
         registry.register(
             "aws_calls",
-            "AWS API calls, by service, operation and outcome (success, transient, not_found, access_denied, invalid_request, invalid_content, conflict)",
+            format!(
+                "AWS API calls, by service, operation and outcome ({})",
+                AWS_CALL_OUTCOMES.join(", ")
+            ),
             aws_calls.clone(),
         );
         let rate_limit_waits = Family::<ServiceLabels, Counter>::default();
@@ -217,9 +236,10 @@ impl Metrics {
     ) -> Result<T, E> {
         let started = Instant::now();
         let result = reconcile.await;
+        let [success, error] = RECONCILE_RESULTS;
         let labels = ReconcileLabels {
             controller,
-            result: if result.is_ok() { "success" } else { "error" },
+            result: if result.is_ok() { success } else { error },
         };
         self.inner.reconciles.get_or_create(&labels).inc();
         self.inner
@@ -236,21 +256,10 @@ impl Metrics {
         operation: &'static str,
         result: &Result<T, AwsError>,
     ) {
-        let outcome = match result {
-            Ok(_) => "success",
-            Err(e) => match e.kind {
-                ErrorKind::Transient => "transient",
-                ErrorKind::NotFound => "not_found",
-                ErrorKind::AccessDenied => "access_denied",
-                ErrorKind::InvalidRequest => "invalid_request",
-                ErrorKind::InvalidContent => "invalid_content",
-                ErrorKind::Conflict => "conflict",
-            },
-        };
         let labels = AwsCallLabels {
             service,
             operation,
-            outcome,
+            outcome: outcome(result),
         };
         self.inner.aws_calls.get_or_create(&labels).inc();
     }
@@ -316,6 +325,23 @@ impl Metrics {
         let mut text = String::new();
         encode(&mut text, &self.inner.registry).expect("writing to a String cannot fail");
         text
+    }
+}
+
+/// One of [`AWS_CALL_OUTCOMES`]. A call AWS throttled is `throttled`, not `transient`, so that
+/// throttling shows on its own: the SDK retried it and AWS throttled every attempt.
+fn outcome<T>(result: &Result<T, AwsError>) -> &'static str {
+    match result {
+        Ok(_) => "success",
+        Err(e) => match e.kind {
+            ErrorKind::Transient if e.is_throttling() => "throttled",
+            ErrorKind::Transient => "transient",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::AccessDenied => "access_denied",
+            ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::InvalidContent => "invalid_content",
+            ErrorKind::Conflict => "conflict",
+        },
     }
 }
 
@@ -389,6 +415,76 @@ mod tests {
         assert!(text.contains(r#"appconfig_operator_aws_calls_total{service="appconfig",operation="StartDeployment",outcome="success"} 1"#), "{text}");
         assert!(text.contains(r#"appconfig_operator_aws_calls_total{service="appconfig",operation="StartDeployment",outcome="conflict"} 1"#), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    fn error(kind: ErrorKind, code: &str) -> Result<(), AwsError> {
+        Err(AwsError {
+            kind,
+            operation: "GetDeployment",
+            code: code.to_owned(),
+            message: "refused".to_owned(),
+        })
+    }
+
+    #[test]
+    fn every_outcome_is_listed_and_throttling_is_told_apart_from_other_transient_errors() {
+        let cases = [
+            (Ok(()), "success"),
+            (
+                error(ErrorKind::Transient, "InternalServerException"),
+                "transient",
+            ),
+            (error(ErrorKind::Transient, "RequestFailed"), "transient"),
+            (
+                error(ErrorKind::Transient, "ThrottlingException"),
+                "throttled",
+            ),
+            (
+                error(ErrorKind::Transient, "TooManyRequestsException"),
+                "throttled",
+            ),
+            (error(ErrorKind::Transient, "Throttling"), "throttled"),
+            (
+                error(ErrorKind::NotFound, "ResourceNotFoundException"),
+                "not_found",
+            ),
+            (
+                error(ErrorKind::AccessDenied, "AccessDeniedException"),
+                "access_denied",
+            ),
+            (
+                error(ErrorKind::InvalidRequest, "BadRequestException"),
+                "invalid_request",
+            ),
+            (
+                error(ErrorKind::InvalidContent, "BadRequestException"),
+                "invalid_content",
+            ),
+            (error(ErrorKind::Conflict, "ConflictException"), "conflict"),
+        ];
+        let mut seen = Vec::new();
+        for (result, expected) in &cases {
+            assert_eq!(outcome(result), *expected, "{result:?}");
+            seen.push(*expected);
+        }
+        // The list holds every outcome and nothing else, and the help text names them all.
+        seen.sort_unstable();
+        seen.dedup();
+        let mut listed = AWS_CALL_OUTCOMES.to_vec();
+        listed.sort_unstable();
+        assert_eq!(seen, listed);
+        let metrics = Metrics::default();
+        metrics.aws_call(
+            APPCONFIG,
+            "GetDeployment",
+            &error(ErrorKind::Transient, "ThrottlingException"),
+        );
+        let text = metrics.encode();
+        assert!(
+            text.contains(&format!("({})", AWS_CALL_OUTCOMES.join(", "))),
+            "{text}"
+        );
+        assert!(text.contains(r#"appconfig_operator_aws_calls_total{service="appconfig",operation="GetDeployment",outcome="throttled"} 1"#), "{text}");
     }
 
     #[tokio::test]

@@ -20,6 +20,27 @@ OPTIONS: dict[str, dict] = {
             }
         }
     },
+    "grafana-dashboard": {
+        "grafanaDashboard": {
+            "enabled": True,
+            "namespace": "monitoring",
+            "label": "example.com/grafana-dashboard",
+            "labelValue": "appconfig",
+            "folder": "AppConfig operator",
+            "folderAnnotation": "grafana_folder",
+        }
+    },
+    "prometheus-rule": {
+        "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}}},
+        "prometheusRule": {
+            "enabled": True,
+            "labels": {"release": "kube-prometheus-stack"},
+            "alertLabels": {"team": "platform"},
+            "stalledFor": "30m",
+            "runbookBaseUrl": "https://wiki.example.com/appconfig-operator/runbooks#",
+        },
+    },
+    "prometheus-rule-own-scrape": {"prometheusRule": {"enabled": True, "selector": 'job="appconfig-operator"'}},
     "metrics-service-annotations": {"metrics": {"service": {"annotations": {"prometheus.io/scrape": "true"}}}},
     "security-contexts": {
         "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,

@@ -34,6 +34,11 @@ REJECTED = {
     "pull secret without name": ({"imagePullSecrets": [{"secret": "regcred"}]}, "/imagePullSecrets/0"),
     "percentage without %": ({"podDisruptionBudget": {"minAvailable": "half"}}, "/podDisruptionBudget/minAvailable"),
     "extra args not strings": ({"operator": {"extraArgs": [1]}}, "/operator/extraArgs/0"),
+    "dashboard label value a number": ({"grafanaDashboard": {"labelValue": 1}}, "/grafanaDashboard/labelValue"),
+    "dashboard label not a label key": ({"grafanaDashboard": {"label": "grafana dashboard"}}, "/grafanaDashboard/label"),
+    "rule selector in braces": ({"prometheusRule": {"selector": '{job="x"}'}}, "/prometheusRule/selector"),
+    "stalled duration in words": ({"prometheusRule": {"stalledFor": "ten minutes"}}, "/prometheusRule/stalledFor"),
+    "runbook URL without scheme": ({"prometheusRule": {"runbookBaseUrl": "wiki/runbooks#"}}, "/prometheusRule/runbookBaseUrl"),
 }
 
 

@@ -1,6 +1,8 @@
 """Every option renders manifests that pass `helm lint --strict` and the Kubernetes schemas, for
 the oldest supported Kubernetes version and the newest known one."""
 
+import re
+
 import helm_python as helm
 import kubernetes_validate
 import pytest
@@ -11,6 +13,14 @@ KUBERNETES_VERSIONS = ["1.33.0", kubernetes_validate.latest_version()]
 
 # The ServiceMonitor fields (monitoring.coreos.com/v1) the chart may write: kubernetes-validate
 # knows only built-in kinds, so the ServiceMonitor's shape is checked here.
+# The PrometheusRule fields (monitoring.coreos.com/v1) the chart writes, and the CRD's pattern for
+# a rule's `for`.
+PROMETHEUS_RULE_FIELDS = {
+    "spec": {"groups"},
+    "group": {"name", "rules"},
+    "rule": {"alert", "expr", "for", "labels", "annotations"},
+}
+PROMETHEUS_DURATION = re.compile(r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$")
 SERVICE_MONITOR_FIELDS = {
     "spec": {"selector", "namespaceSelector", "endpoints"},
     "endpoint": {"port", "path", "scheme", "interval", "scrapeTimeout", "relabelings", "metricRelabelings"},
@@ -49,6 +59,9 @@ def test_every_object_is_namespaced_in_the_release_or_cluster_scoped(render):
                 assert namespace is None, f"{option}: {obj['kind']} has a namespace"
             elif obj["kind"] in ("Role", "RoleBinding") and values.get("watchNamespace"):
                 assert namespace in (NAMESPACE, values["watchNamespace"]), option
+            elif obj["kind"] == "ConfigMap" and values.get("grafanaDashboard", {}).get("namespace"):
+                # The dashboard goes where the Grafana sidecar looks.
+                assert namespace == values["grafanaDashboard"]["namespace"], option
             else:
                 assert namespace == NAMESPACE, f"{option}: {obj['kind']} {obj['metadata']['name']}"
 
@@ -62,6 +75,18 @@ def test_service_monitor_has_only_known_fields(render):
         for relabeling in endpoint.get("relabelings", []) + endpoint.get("metricRelabelings", []):
             assert set(relabeling) <= SERVICE_MONITOR_FIELDS["relabeling"], relabeling
     assert monitor["spec"]["endpoints"][0]["relabelings"] == OPTIONS["service-monitor"]["metrics"]["serviceMonitor"]["relabelings"]
+
+
+def test_prometheus_rule_has_only_known_fields(render):
+    prometheus_rule = render(OPTIONS["prometheus-rule"]).one("PrometheusRule")
+    assert set(prometheus_rule) == {"apiVersion", "kind", "metadata", "spec"}
+    assert set(prometheus_rule["spec"]) == PROMETHEUS_RULE_FIELDS["spec"]
+    for group in prometheus_rule["spec"]["groups"]:
+        assert set(group) == PROMETHEUS_RULE_FIELDS["group"]
+        for rule in group["rules"]:
+            assert set(rule) == PROMETHEUS_RULE_FIELDS["rule"], rule
+            assert PROMETHEUS_DURATION.match(rule["for"]), rule
+            assert all(isinstance(v, str) for v in [*rule["labels"].values(), *rule["annotations"].values()]), rule
 
 
 def test_lint_reports_a_broken_value():

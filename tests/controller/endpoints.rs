@@ -45,7 +45,11 @@ fn assert_openmetrics(text: &str) {
     }
 }
 
-async fn wait_for_reply(operator: &Operator, path: &str, check: impl Fn(&Reply) -> bool) -> Reply {
+pub async fn wait_for_reply(
+    operator: &Operator,
+    path: &str,
+    check: impl Fn(&Reply) -> bool,
+) -> Reply {
     let mut last = None;
     let found = tokio::time::timeout(PATIENCE, async {
         loop {

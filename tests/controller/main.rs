@@ -16,8 +16,10 @@ mod endpoints;
 mod http_get;
 mod iam;
 mod leader;
+mod monitoring;
 mod operator;
 mod permissions;
+mod promql;
 mod rbac;
 mod world;
 

@@ -79,12 +79,29 @@ impl Operator {
         Self::launch_granted(cluster, world, config, rbac::Watched::Namespace).await
     }
 
+    /// Runs with the chart's rules for one watched namespace, calling AWS at most at `rate`.
+    pub async fn start_rated(cluster: &Cluster, world: &World, rate: Rate) -> Self {
+        let config = operator::Config::new(test_config(cluster), None);
+        Self::launch_at(cluster, world, config, rbac::Watched::Namespace, rate).await
+    }
+
     /// Runs with the chart's rules, `watched` as the chart grants them.
     pub async fn launch_granted(
         cluster: &Cluster,
         world: &World,
         config: operator::Config,
         watched: rbac::Watched,
+    ) -> Self {
+        // The operator's default rate limit, as users run it.
+        Self::launch_at(cluster, world, config, watched, Rate::default()).await
+    }
+
+    async fn launch_at(
+        cluster: &Cluster,
+        world: &World,
+        config: operator::Config,
+        watched: rbac::Watched,
+        rate: Rate,
     ) -> Self {
         // The AppConfigSync controller follows the AppConfigDeployment controller's settings, as
         // in `run`, whatever a test changed in them; its poll intervals count in the emulator's
@@ -111,10 +128,7 @@ impl Operator {
             },
         };
         let metrics = Metrics::default();
-        // The operator's default rate limit, as users run it.
-        let aws = world
-            .operator_clients(metrics.clone(), Rate::default())
-            .await;
+        let aws = world.operator_clients(metrics.clone(), rate).await;
         let server = Server::bind(([127, 0, 0, 1], 0).into())
             .await
             .expect("a free port");

@@ -65,4 +65,7 @@ app.kubernetes.io/part-of: appconfig-operator
 {{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.service.enabled) }}
 {{- fail "metrics.serviceMonitor.enabled needs metrics.service.enabled=true: the ServiceMonitor scrapes through that Service" }}
 {{- end }}
+{{- if and .Values.prometheusRule.enabled (not .Values.metrics.serviceMonitor.enabled) (not .Values.prometheusRule.selector) }}
+{{- fail "prometheusRule.enabled needs metrics.serviceMonitor.enabled=true, whose job and namespace labels the alerts select the operator's series by, or prometheusRule.selector naming the labels the operator's series have where something else scrapes them" }}
+{{- end }}
 {{- end }}
