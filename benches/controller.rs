@@ -411,8 +411,14 @@ impl Cost {
     /// ConfigMap once, in the version mode none.
     fn report_reads(self, figure: &str, mode: Mode) {
         let per_reconcile = self.config_map_gets as f64 / self.reconciles.max(1) as f64;
+        // The two counts are read one after the other, while reconciles run: a window edge
+        // may split a reconcile from its read, at most once per reconcile in flight.
+        let in_flight = u64::from(appconfig_operator::controller::Config::default().concurrency);
         let (target, pass) = match mode {
-            Mode::Content => ("≤ 1.00", per_reconcile <= 1.0),
+            Mode::Content => (
+                "≤ 1.00",
+                self.config_map_gets as u64 <= self.reconciles + in_flight,
+            ),
             Mode::Version => ("0", self.config_map_gets == 0),
         };
         row(
@@ -422,7 +428,7 @@ impl Cost {
             Some(pass),
         );
         note(&format!(
-            "{} ConfigMap GETs over {} reconciles (the operator's reconciles_total)",
+            "{} ConfigMap GETs over {} reconciles (the operator's reconciles_total; up to {in_flight} in flight at the window's edges)",
             self.config_map_gets, self.reconciles
         ));
     }
