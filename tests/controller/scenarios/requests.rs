@@ -28,6 +28,24 @@ fn handled_value<'a>(o: &'a AppConfigDeployment, kind: &str) -> Option<&'a str> 
     handled(o, kind).map(|h| h.value.as_str())
 }
 
+/// Sets the `kind` request of resource `flags` to `value` and waits until it is answered; the
+/// resource then, and the answer.
+async fn request(
+    cluster: &Cluster,
+    kind: &str,
+    value: &str,
+) -> (AppConfigDeployment, HandledRequest) {
+    let annotation = format!("appconfig.operators.dev/{kind}-requested-at");
+    cluster.annotate("flags", &annotation, value).await;
+    let o = cluster
+        .wait_for("flags", &format!("the {kind} request answered"), |o| {
+            handled_value(o, kind) == Some(value)
+        })
+        .await;
+    let answer = handled(&o, kind).cloned().expect("an answer");
+    (o, answer)
+}
+
 /// The environment's deployments, newest first, as (number, state).
 async fn deployments(world: &World, t: &Target) -> Vec<(i32, String)> {
     world
@@ -163,13 +181,7 @@ async fn a_reverted_deployment_stays_reverted_and_requests_that_cannot_apply_say
         ..spec(&t, &v2, "instant")
     };
     cluster.apply("flags", &suspended).await;
-    cluster.annotate("flags", RETRY, "d").await;
-    let o = cluster
-        .wait_for("flags", "the retry answered", |o| {
-            handled_value(o, "retry") == Some("d")
-        })
-        .await;
-    let answer = handled(&o, "retry").unwrap();
+    let (_, answer) = request(cluster, "retry", "d").await;
     assert!(
         !answer.applied && answer.message.contains("suspended"),
         "{answer:?}"
@@ -236,13 +248,7 @@ async fn a_request_on_a_resource_another_profile_blocks_does_not_touch_that_depl
             ready(o) == Some(("False", "WaitingForEnvironment"))
         })
         .await;
-    cluster.annotate("flags", STOP, "blocked").await;
-    let o = cluster
-        .wait_for("flags", "the stop answered", |o| {
-            handled_value(o, "stop") == Some("blocked")
-        })
-        .await;
-    let answer = handled(&o, "stop").unwrap();
+    let (o, answer) = request(cluster, "stop", "blocked").await;
     assert!(
         !answer.applied && answer.message.contains("nothing is in progress to stop"),
         "{answer:?}"
