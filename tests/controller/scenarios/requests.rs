@@ -258,3 +258,37 @@ async fn a_request_on_a_resource_another_profile_blocks_does_not_touch_that_depl
     assert_eq!(deployments(world, &t).await, [(1, "DEPLOYING".into())]);
     operator.stop().await;
 }
+
+scenario!(a_revert_past_appconfigs_window_is_answered_with_its_refusal);
+async fn a_revert_past_appconfigs_window_is_answered_with_its_refusal(
+    cluster: &Cluster,
+    world: &World,
+) {
+    let t = world.target("shop", "production", "flags", &[]).await;
+    let v1 = world.version(&t, &t.profile, r#"{"v":1}"#, None).await;
+    let v2 = world.version(&t, &t.profile, r#"{"v":2}"#, None).await;
+    world.strategy("instant", 0, 100.0, 0).await;
+    let operator = Operator::start(cluster, world).await;
+    for version in [&v1, &v2] {
+        cluster.apply("flags", &spec(&t, version, "instant")).await;
+        cluster
+            .wait_for("flags", "serving it", |o| {
+                served(o) == Some(version.as_str()) && ready(o) == Some(("True", "Deployed"))
+            })
+            .await;
+    }
+    // AppConfig reverts a deployment only within 72 hours of its completion.
+    world.advance(73 * 3600);
+    let (o, answer) = request(cluster, "revert", "too-late").await;
+    assert!(
+        !answer.applied && answer.message.contains("72 hours"),
+        "AppConfig's refusal is the answer: {answer:?}"
+    );
+    assert_eq!(ready(&o), Some(("True", "Deployed")));
+    assert_eq!(
+        deployments(world, &t).await,
+        [(2, "COMPLETE".into()), (1, "COMPLETE".into())]
+    );
+    assert_eq!(events_of(cluster, "flags", "RequestNotApplicable").await, 1);
+    operator.stop().await;
+}
