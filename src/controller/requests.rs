@@ -249,12 +249,8 @@ pub async fn handle(
             status.deployment_generation = None;
         }
         writer.write_always(&status).await?;
-        let outcome = carry_out(ctx, aws, env, ids, &verdict).await;
-        let notice = match outcome {
-            Ok(()) => {
-                info!(resource = %key, request = %request.describe(), "{}", notice.note);
-                notice
-            }
+        let notice = match carry_out(ctx, aws, env, ids, &verdict).await {
+            Ok(()) => notice,
             Err(why) => {
                 // AppConfig refused (the revert window passed, say): the request was handled,
                 // and the answer says why it did nothing.
@@ -264,8 +260,13 @@ pub async fn handle(
                 notice
             }
         };
-        if notice.severity == Severity::Warning {
-            warn!(resource = %key, request = %request.describe(), "{}", notice.note);
+        match notice.severity {
+            Severity::Warning => {
+                warn!(resource = %key, request = %request.describe(), "{}", notice.note)
+            }
+            Severity::Normal => {
+                info!(resource = %key, request = %request.describe(), "{}", notice.note)
+            }
         }
         ctx.publish(resource, &notice).await;
     }
